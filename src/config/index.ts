@@ -1,0 +1,6 @@
+export * from "./ApiConfig.js"
+export * from "./DatabaseConfig.js"
+export * from "./InvalidConfiguration.js"
+export * from "./load.js"
+export * from "./OpenAiConfig.js"
+export * from "./WorkerConfig.js"

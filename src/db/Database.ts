@@ -1,0 +1,101 @@
+import { PgClient } from "@effect/sql-pg"
+import { Reactivity } from "@effect/experimental"
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Context, Data, Duration, Effect, Layer, Redacted, Ref, Schedule } from "effect"
+import { DatabaseConfig } from "../config/index.js"
+
+export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")<{
+  readonly target: string
+  readonly attempts: number
+  readonly reason: string
+}> {
+  override get message() {
+    return `Could not connect to the database at ${this.target} after ${this.attempts} attempt${
+      this.attempts === 1 ? "" : "s"
+    }: ${this.reason}`
+  }
+}
+
+export interface ConnectOptions {
+  readonly url: Redacted.Redacted<string>
+  readonly poolSize: number
+  /** Shown in pg_stat_activity: which service holds a connection. */
+  readonly applicationName: string
+  readonly retry?: Schedule.Schedule<unknown, unknown>
+}
+
+/** Start-up only: a database that is still booting gets about half a minute. */
+export const connectRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis", 2).pipe(
+  Schedule.either(Schedule.spaced("5 seconds")),
+  Schedule.upTo("30 seconds")
+)
+
+/** `host:port/database`, never the credentials. */
+export const describeTarget = (url: Redacted.Redacted<string>) => {
+  try {
+    const parsed = new URL(Redacted.value(url))
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname || "/postgres"}`
+  } catch {
+    return "(unparseable connection string)"
+  }
+}
+
+const reasonOf = (error: SqlError.SqlError, url: Redacted.Redacted<string>) => {
+  const cause = error.cause
+  const text = cause instanceof Error && cause.message !== "" ? cause.message : error.message
+  const password = (() => {
+    try {
+      return decodeURIComponent(new URL(Redacted.value(url)).password)
+    } catch {
+      return ""
+    }
+  })()
+  return password === "" ? text : text.split(password).join("***")
+}
+
+/**
+ * The pool. Statements are never named (no prepared statements) and nothing relies on LISTEN or
+ * session state, so Supabase's transaction pooler (port 6543) is as good as a direct connection.
+ */
+const connect = (options: ConnectOptions) =>
+  Effect.gen(function*() {
+    const target = describeTarget(options.url)
+    const attempts = yield* Ref.make(0)
+    return yield* PgClient.make({
+      url: options.url,
+      maxConnections: options.poolSize,
+      idleTimeout: Duration.seconds(30),
+      connectTimeout: Duration.seconds(10),
+      applicationName: options.applicationName
+    }).pipe(
+      Effect.tapError((error) =>
+        Ref.updateAndGet(attempts, (n) => n + 1).pipe(
+          Effect.flatMap((attempt) =>
+            Effect.logWarning(`database not reachable at ${target} (attempt ${attempt}): ${reasonOf(error, options.url)}`)
+          )
+        )
+      ),
+      Effect.retry(options.retry ?? connectRetry),
+      Effect.catchAll((error) =>
+        Effect.flatMap(Ref.get(attempts), (n) =>
+          new DatabaseUnavailable({ target, attempts: n, reason: reasonOf(error, options.url) }))
+      )
+    )
+  })
+
+/** `PgClient` and `SqlClient` from explicit options (tests, the dev stack). */
+export const layerFromOptions = (
+  options: ConnectOptions
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
+  Layer.scopedContext(
+    Effect.map(connect(options), (client) => Context.make(PgClient.PgClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/** `PgClient` and `SqlClient` from `SUPABASE_DB_URL` and `DB_POOL_SIZE`. */
+export const layer = (
+  applicationName: string
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable, DatabaseConfig> =>
+  Layer.unwrapEffect(
+    Effect.map(DatabaseConfig, (config) =>
+      layerFromOptions({ url: config.url, poolSize: config.poolSize, applicationName }))
+  )

