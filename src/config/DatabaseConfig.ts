@@ -57,49 +57,66 @@ const projectRefOfDbUrl = (url: URL) =>
   /^db\.([a-z0-9]+)\.supabase\.(co|in)$/.exec(url.hostname)?.[1] ??
     (url.hostname.endsWith(".pooler.supabase.com") ? /^[^.]+\.([a-z0-9]+)$/.exec(url.username)?.[1] : undefined)
 
-const crossCheck = (settings: DatabaseSettings): Either.Either<DatabaseSettings, ConfigError.ConfigError> => {
+type Deployment = Pick<DatabaseSettings, "environment" | "supabaseMode" | "supabaseUrl" | "serviceRoleKey">
+
+const failAll = <A>(value: A, problems: ReadonlyArray<ConfigError.ConfigError>) =>
+  problems.length === 0 ? Either.right(value) : Either.left(problems.reduce(ConfigError.And))
+
+/** The guide's "wrong SUPABASE_MODE connects to the wrong project": production only runs against prod. */
+const productionGuard = (deployment: Deployment) => {
   const problems: Array<ConfigError.ConfigError> = []
-  if (settings.environment === "production") {
-    if (settings.supabaseMode !== "prod") {
+  if (deployment.environment === "production") {
+    if (deployment.supabaseMode !== "prod") {
       problems.push(ConfigError.InvalidData(
         ["SUPABASE_MODE"],
-        `is '${settings.supabaseMode}' but ENVIRONMENT is 'production'; refusing to start against a non-production project`
+        `is '${deployment.supabaseMode}' but ENVIRONMENT is 'production'; refusing to start against a non-production project`
       ))
     }
-    if (Option.isNone(settings.supabaseUrl)) {
+    if (Option.isNone(deployment.supabaseUrl)) {
       problems.push(ConfigError.MissingData(["SUPABASE_URL"], "required when ENVIRONMENT is 'production'"))
     }
-    if (Option.isNone(settings.serviceRoleKey)) {
+    if (Option.isNone(deployment.serviceRoleKey)) {
       problems.push(ConfigError.MissingData(["SUPABASE_SERVICE_ROLE_KEY"], "required when ENVIRONMENT is 'production'"))
     }
   }
+  return failAll(deployment, problems)
+}
+
+/** SUPABASE_DB_URL must point at the project SUPABASE_URL names, when both reveal one. */
+const sameProject = (settings: DatabaseSettings) => {
   const apiRef = Option.flatMapNullable(settings.supabaseUrl, projectRefOfApiUrl)
   const dbUrl = parseUrl(Redacted.value(settings.url))
   const dbRef = Option.fromNullable(dbUrl && projectRefOfDbUrl(dbUrl))
-  if (Option.isSome(apiRef) && Option.isSome(dbRef) && apiRef.value !== dbRef.value) {
-    problems.push(ConfigError.InvalidData(
-      ["SUPABASE_DB_URL"],
-      `belongs to Supabase project '${dbRef.value}' but SUPABASE_URL is project '${apiRef.value}'`
-    ))
-  }
-  return problems.length === 0 ? Either.right(settings) : Either.left(problems.reduce(ConfigError.And))
+  return failAll(
+    settings,
+    Option.isSome(apiRef) && Option.isSome(dbRef) && apiRef.value !== dbRef.value
+      ? [ConfigError.InvalidData(
+        ["SUPABASE_DB_URL"],
+        `belongs to Supabase project '${dbRef.value}' but SUPABASE_URL is project '${apiRef.value}'`
+      )]
+      : []
+  )
 }
 
 /** What every service that talks to Postgres needs: the guide's "Required (All Services)" group. */
 export class DatabaseConfig extends Context.Tag("config/DatabaseConfig")<DatabaseConfig, DatabaseSettings>() {
   static readonly config: Config.Config<DatabaseSettings> = Config.all({
-    environment: Config.literal(...Environments)("ENVIRONMENT"),
-    supabaseMode: Config.literal(...SupabaseModes)("SUPABASE_MODE"),
-    supabaseUrl: Config.option(Config.mapOrFail(Config.string("SUPABASE_URL"), (value) => {
-      const url = httpUrl(value)
-      return url ? Either.right(url) : Either.left(ConfigError.InvalidData(["SUPABASE_URL"], "must be an http(s) URL"))
-    })),
-    serviceRoleKey: Config.option(serviceRoleKey),
-    url: connectionString,
-    poolSize: refine(
-      Config.integer("DB_POOL_SIZE").pipe(Config.withDefault(5)),
-      "DB_POOL_SIZE",
-      (size) => (size < 1 || size > 100 ? "must be between 1 and 100" : undefined)
-    )
-  }).pipe(Config.mapOrFail(crossCheck))
+    deployment: Config.all({
+      environment: Config.literal(...Environments)("ENVIRONMENT"),
+      supabaseMode: Config.literal(...SupabaseModes)("SUPABASE_MODE"),
+      supabaseUrl: Config.option(Config.mapOrFail(Config.string("SUPABASE_URL"), (value) => {
+        const url = httpUrl(value)
+        return url ? Either.right(url) : Either.left(ConfigError.InvalidData(["SUPABASE_URL"], "must be an http(s) URL"))
+      })),
+      serviceRoleKey: Config.option(serviceRoleKey)
+    }).pipe(Config.mapOrFail(productionGuard)),
+    connection: Config.all({
+      url: connectionString,
+      poolSize: refine(
+        Config.integer("DB_POOL_SIZE").pipe(Config.withDefault(5)),
+        "DB_POOL_SIZE",
+        (size) => (size < 1 || size > 100 ? "must be between 1 and 100" : undefined)
+      )
+    })
+  }).pipe(Config.mapOrFail(({ connection, deployment }) => sameProject({ ...deployment, ...connection })))
 }

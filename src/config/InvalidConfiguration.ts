@@ -29,8 +29,13 @@ export class InvalidConfiguration extends Data.TaggedError("InvalidConfiguration
         case "InvalidData":
         case "SourceUnavailable":
         case "Unsupported": {
-          const variable = e.path.join("_") || "(environment)"
-          const problem = e._op === "MissingData" ? "is missing" : e.message
+          // A refinement of a named config repeats the name in its path.
+          const variable = e.path.filter((segment, i) => segment !== e.path[i - 1]).join("_") || "(environment)"
+          const problem = e._op !== "MissingData"
+            ? e.message
+            : e.message.startsWith("required ")
+            ? `is missing (${e.message})`
+            : "is missing"
           problems.set(`${variable}\u0000${problem}`, { variable, problem })
         }
       }

@@ -14,7 +14,8 @@ export interface FreshDatabaseOptions {
 /** A database of its own for the caller's scope, dropped when the scope closes. */
 export const freshDatabase = (
   options: FreshDatabaseOptions = {}
-): Effect.Effect<Redacted.Redacted<string>, never, Scope.Scope> => {
+): Effect.Effect<Redacted.Redacted<string>, never, Scope.Scope> =>
+  Effect.suspend(() => {
   const admin = inject("adminDatabaseUrl")
   const name = `test_${randomBytes(6).toString("hex")}`
   const template = options.migrated === false ? "template0" : inject("templateDatabase")
@@ -22,7 +23,7 @@ export const freshDatabase = (
     Effect.promise(() => adminQuery(admin, `CREATE DATABASE "${name}" TEMPLATE "${template}"`)),
     () => Effect.promise(() => adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
   ).pipe(Effect.as(Redacted.make(databaseUrl(admin, name))))
-}
+  })
 
 /** `PgClient` + `SqlClient` on a fresh database (migrated unless told otherwise). */
 export const layer = (

@@ -1,0 +1,25 @@
+import { Command } from "@effect/cli"
+import { Console, Effect, Layer } from "effect"
+import { DatabaseConfig, layer as configLayer } from "../config/index.js"
+import * as Database from "../db/Database.js"
+import { migrate } from "../db/Migrations.js"
+
+const DatabaseLive = Database.layer("dragonfly-cli").pipe(Layer.provide(configLayer(DatabaseConfig)))
+
+const migrateCommand = Command.make("migrate", {}, () =>
+  Effect.gen(function*() {
+    const applied = yield* migrate
+    if (applied.length === 0) {
+      yield* Console.log("database is up to date")
+    }
+    for (const [id, name] of applied) {
+      yield* Console.log(`applied ${String(id).padStart(4, "0")}_${name}`)
+    }
+  }).pipe(Effect.provide(DatabaseLive))).pipe(
+    Command.withDescription("Apply pending migrations to SUPABASE_DB_URL (safe to re-run, safe to run concurrently)")
+  )
+
+export const dbCommand = Command.make("db").pipe(
+  Command.withDescription("Database maintenance"),
+  Command.withSubcommands([migrateCommand])
+)

@@ -1,0 +1,232 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
+import type { QueueName } from "./QueueName.js"
+
+/** pgmq returns bigint columns as decimal strings through node-postgres. */
+const Count = Schema.Union(Schema.Int, Schema.NumberFromString.pipe(Schema.int()))
+
+export const MessageId = Count.pipe(Schema.brand("MessageId"))
+export type MessageId = typeof MessageId.Type
+
+export class QueueMessage extends Schema.Class<QueueMessage>("QueueMessage")({
+  msgId: Schema.propertySignature(MessageId).pipe(Schema.fromKey("msg_id")),
+  /** Deliveries so far, this one included. */
+  readCt: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("read_ct")),
+  enqueuedAt: Schema.propertySignature(Schema.DateFromSelf).pipe(Schema.fromKey("enqueued_at")),
+  /** Until when the message stays invisible to other readers. */
+  vt: Schema.DateFromSelf,
+  message: Schema.Unknown
+}) {}
+
+export class QueueMetrics extends Schema.Class<QueueMetrics>("QueueMetrics")({
+  queueName: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("queue_name")),
+  /** Messages in the queue table, visible or not. */
+  queueLength: Schema.propertySignature(Count).pipe(Schema.fromKey("queue_length")),
+  newestMsgAgeSec: Schema.propertySignature(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("newest_msg_age_sec")),
+  oldestMsgAgeSec: Schema.propertySignature(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("oldest_msg_age_sec")),
+  /** Messages ever sent. */
+  totalMessages: Schema.propertySignature(Count).pipe(Schema.fromKey("total_messages")),
+  scrapeTime: Schema.propertySignature(Schema.DateFromSelf).pipe(Schema.fromKey("scrape_time"))
+}) {}
+
+export class QueueInfo extends Schema.Class<QueueInfo>("QueueInfo")({
+  queueName: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("queue_name")),
+  isPartitioned: Schema.propertySignature(Schema.Boolean).pipe(Schema.fromKey("is_partitioned")),
+  isUnlogged: Schema.propertySignature(Schema.Boolean).pipe(Schema.fromKey("is_unlogged")),
+  createdAt: Schema.propertySignature(Schema.DateFromSelf).pipe(Schema.fromKey("created_at"))
+}) {}
+
+export interface ReadOptions {
+  /** Seconds the taken messages stay invisible to other readers. */
+  readonly visibilityTimeout: number
+  readonly quantity: number
+}
+
+export interface PollOptions extends ReadOptions {
+  readonly maxPollSeconds: number
+  readonly pollIntervalMs: number
+}
+
+export interface SendOptions {
+  /** Seconds before the message becomes visible. */
+  readonly delaySeconds?: number
+}
+
+const FIRST_FIXED_READ_WITH_POLL = [1, 4, 5] as const
+
+/** pgmq ≤ 1.4.4 spins a server CPU in read_with_poll with sub-second intervals (integer division). */
+export const hasSpinningReadWithPoll = (version: string) => {
+  const parts = version.split(".").map((part) => Number.parseInt(part, 10) || 0)
+  for (let i = 0; i < FIRST_FIXED_READ_WITH_POLL.length; i++) {
+    const part = parts[i] ?? 0
+    if (part !== FIRST_FIXED_READ_WITH_POLL[i]) return part < FIRST_FIXED_READ_WITH_POLL[i]!
+  }
+  return false
+}
+
+const MESSAGE_COLUMNS = "msg_id, read_ct, enqueued_at, vt, message"
+const METRICS_COLUMNS = "queue_name, queue_length, newest_msg_age_sec, oldest_msg_age_sec, total_messages, scrape_time"
+
+const decodeMessages = Schema.decodeUnknown(Schema.Array(QueueMessage))
+const decodeMetrics = Schema.decodeUnknown(Schema.Array(QueueMetrics))
+const decodeQueues = Schema.decodeUnknown(Schema.Array(QueueInfo))
+const decodeIds = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: MessageId })))
+
+/**
+ * The one place that speaks pgmq SQL. Works the same on the pgmq extension (1.4+) and on our
+ * compatible schema. Every call runs on the ambient transaction when there is one, so a send or an
+ * archive can commit together with a handler's writes. Rows that do not match the contract are
+ * defects; database failures stay typed (`SqlError`) for callers that retry.
+ */
+export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const extension = yield* sql<{ readonly extversion: string }>`
+      SELECT extversion FROM pg_extension WHERE extname = 'pgmq'`.pipe(Effect.orDie)
+    const pollOnServer = Option.match(Option.fromNullable(extension[0]?.extversion), {
+      onNone: () => true,
+      onSome: (version) => !hasSpinningReadWithPoll(version)
+    })
+
+    const ids = (rows: ReadonlyArray<unknown>) =>
+      Effect.map(Effect.orDie(decodeIds(rows)), (decoded) => decoded.map((row) => row.id))
+    const messages = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeMessages(rows))
+    const single = <A>(rows: ReadonlyArray<A>) => Option.fromNullable(rows[0])
+
+    const send = Effect.fn("PgmqQueue.send")(function*(queue: QueueName, message: unknown, options?: SendOptions) {
+      const rows = yield* sql`SELECT pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, ${
+        options?.delaySeconds ?? 0
+      }::integer) AS id`
+      return (yield* ids(rows))[0]!
+    })
+
+    const sendBatch = Effect.fn("PgmqQueue.sendBatch")(
+      function*(queue: QueueName, batch: ReadonlyArray<unknown>, options?: SendOptions) {
+        if (batch.length === 0) return []
+        const rows = yield* sql`SELECT pgmq.send_batch(${queue}::text, ${
+          batch.map((message) => JSON.stringify(message))
+        }::jsonb[], ${options?.delaySeconds ?? 0}::integer) AS id`
+        return yield* ids(rows)
+      }
+    )
+
+    const read = Effect.fn("PgmqQueue.read")(function*(queue: QueueName, options: ReadOptions) {
+      return yield* messages(
+        yield* sql.unsafe(`SELECT ${MESSAGE_COLUMNS} FROM pgmq.read($1::text, $2::integer, $3::integer)`, [
+          queue,
+          options.visibilityTimeout,
+          options.quantity
+        ])
+      )
+    })
+
+    const pollFromClient = (queue: QueueName, options: PollOptions) =>
+      Effect.gen(function*() {
+        const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
+        while (true) {
+          const batch = yield* read(queue, options)
+          const now = yield* Clock.currentTimeMillis
+          if (batch.length > 0 || now >= deadline) return batch
+          yield* Effect.sleep(Duration.millis(Math.min(options.pollIntervalMs, deadline - now)))
+        }
+      })
+
+    /** Waits up to `maxPollSeconds` for a message, returning as soon as one is visible. */
+    const readWithPoll = Effect.fn("PgmqQueue.readWithPoll")(function*(queue: QueueName, options: PollOptions) {
+      if (!pollOnServer && options.pollIntervalMs < 1000) return yield* pollFromClient(queue, options)
+      return yield* messages(
+        yield* sql.unsafe(
+          `SELECT ${MESSAGE_COLUMNS} FROM pgmq.read_with_poll($1::text, $2::integer, $3::integer, $4::integer, $5::integer)`,
+          [queue, options.visibilityTimeout, options.quantity, options.maxPollSeconds, options.pollIntervalMs]
+        )
+      )
+    })
+
+    const deleteOne = Effect.fn("PgmqQueue.delete")(function*(queue: QueueName, msgId: MessageId) {
+      const rows = yield* sql<{ readonly deleted: boolean }>`
+        SELECT pgmq.delete(${queue}::text, ${msgId}::bigint) AS deleted`
+      return rows[0]?.deleted === true
+    })
+
+    const deleteBatch = Effect.fn("PgmqQueue.deleteBatch")(
+      function*(queue: QueueName, msgIds: ReadonlyArray<MessageId>) {
+        if (msgIds.length === 0) return []
+        return yield* ids(yield* sql`SELECT pgmq.delete(${queue}::text, ${msgIds}::bigint[]) AS id`)
+      }
+    )
+
+    const archive = Effect.fn("PgmqQueue.archive")(function*(queue: QueueName, msgId: MessageId) {
+      const rows = yield* sql<{ readonly archived: boolean }>`
+        SELECT pgmq.archive(${queue}::text, ${msgId}::bigint) AS archived`
+      return rows[0]?.archived === true
+    })
+
+    const archiveBatch = Effect.fn("PgmqQueue.archiveBatch")(
+      function*(queue: QueueName, msgIds: ReadonlyArray<MessageId>) {
+        if (msgIds.length === 0) return []
+        return yield* ids(yield* sql`SELECT pgmq.archive(${queue}::text, ${msgIds}::bigint[]) AS id`)
+      }
+    )
+
+    /** Visible again after `seconds` (0 = now); none when the message is gone. */
+    const setVt = Effect.fn("PgmqQueue.setVt")(function*(queue: QueueName, msgId: MessageId, seconds: number) {
+      const rows = yield* sql.unsafe(
+        `SELECT ${MESSAGE_COLUMNS} FROM pgmq.set_vt($1::text, $2::bigint, $3::integer)`,
+        [queue, msgId, seconds]
+      )
+      return single(yield* messages(rows))
+    })
+
+    const metrics = Effect.fn("PgmqQueue.metrics")(function*(queue: QueueName) {
+      const rows = yield* sql.unsafe(`SELECT ${METRICS_COLUMNS} FROM pgmq.metrics($1::text)`, [queue])
+      return (yield* Effect.orDie(decodeMetrics(rows)))[0]!
+    })
+
+    const metricsAll = Effect.fn("PgmqQueue.metricsAll")(function*() {
+      const rows = yield* sql.unsafe(`SELECT ${METRICS_COLUMNS} FROM pgmq.metrics_all() ORDER BY queue_name`)
+      return yield* Effect.orDie(decodeMetrics(rows))
+    })
+
+    const listQueues = Effect.fn("PgmqQueue.listQueues")(function*() {
+      const rows = yield* sql.unsafe(
+        `SELECT queue_name, is_partitioned, is_unlogged, created_at FROM pgmq.list_queues() ORDER BY queue_name`
+      )
+      return yield* Effect.orDie(decodeQueues(rows))
+    })
+
+    /** Idempotent: creating an existing queue changes nothing. */
+    const create = Effect.fn("PgmqQueue.create")(function*(queue: QueueName) {
+      yield* sql`SELECT pgmq.create(${queue}::text)`
+    })
+
+    /** Deletes every message; returns how many. */
+    const purge = Effect.fn("PgmqQueue.purge")(function*(queue: QueueName) {
+      const rows = yield* sql<{ readonly purged: string | number }>`
+        SELECT pgmq.purge_queue(${queue}::text) AS purged`
+      return Number(rows[0]?.purged ?? 0)
+    })
+
+    const drop = Effect.fn("PgmqQueue.drop")(function*(queue: QueueName) {
+      const rows = yield* sql<{ readonly dropped: boolean }>`SELECT pgmq.drop_queue(${queue}::text) AS dropped`
+      return rows[0]?.dropped === true
+    })
+
+    return {
+      send,
+      sendBatch,
+      read,
+      readWithPoll,
+      delete: deleteOne,
+      deleteBatch,
+      archive,
+      archiveBatch,
+      setVt,
+      metrics,
+      metricsAll,
+      listQueues,
+      create,
+      purge,
+      drop
+    } satisfies Record<string, (...args: Array<any>) => Effect.Effect<unknown, SqlError.SqlError>>
+  })
+}) {}

@@ -1,0 +1,150 @@
+import { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect, Layer, Option, Ref } from "effect"
+import { type MessageId, PgmqQueue, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
+import type { QueueName } from "./QueueName.js"
+
+interface StoredMessage {
+  readonly msgId: MessageId
+  readonly readCt: number
+  readonly enqueuedAt: number
+  readonly vt: number
+  readonly message: unknown
+}
+
+interface MemoryQueue {
+  readonly createdAt: number
+  readonly lastId: number
+  readonly messages: ReadonlyArray<StoredMessage>
+}
+
+const toMessage = (stored: StoredMessage) =>
+  new QueueMessage({
+    msgId: stored.msgId,
+    readCt: stored.readCt,
+    enqueuedAt: new Date(stored.enqueuedAt),
+    vt: new Date(stored.vt),
+    message: stored.message
+  })
+
+const missing = (queue: string) => new SqlError({ message: `queue "${queue}" does not exist` })
+
+/**
+ * PgmqQueue in memory, for unit tests of code above the queue: the contract's semantics
+ * (visibility timeout, read_ct, lowest id first, archive, metrics) on the Effect Clock, so
+ * TestClock drives visibility. Messages round-trip through JSON as they would through jsonb.
+ */
+export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
+  PgmqQueue,
+  Effect.gen(function*() {
+    const queues = yield* Ref.make(new Map<string, MemoryQueue>())
+
+    const update = <A>(queue: QueueName, f: (state: MemoryQueue, now: number) => readonly [A, MemoryQueue]) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.modify(queues, (all): readonly [Option.Option<A>, Map<string, MemoryQueue>] => {
+          const state = all.get(queue)
+          if (state === undefined) return [Option.none(), all]
+          const [result, next] = f(state, now)
+          return [Option.some(result), new Map(all).set(queue, next)]
+        })).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.fail(missing(queue)), onSome: Effect.succeed })))
+
+    const sendBatch = (queue: QueueName, batch: ReadonlyArray<unknown>, options?: { readonly delaySeconds?: number }) =>
+      update(queue, (state, now) => {
+        const added = batch.map((message, index): StoredMessage => ({
+          msgId: (state.lastId + index + 1) as MessageId,
+          readCt: 0,
+          enqueuedAt: now,
+          vt: now + (options?.delaySeconds ?? 0) * 1000,
+          message: JSON.parse(JSON.stringify(message))
+        }))
+        return [added.map((m) => m.msgId), {
+          ...state,
+          lastId: state.lastId + batch.length,
+          messages: [...state.messages, ...added]
+        }]
+      })
+
+    const read = (queue: QueueName, options: { readonly visibilityTimeout: number; readonly quantity: number }) =>
+      update(queue, (state, now) => {
+        const taken = new Set(
+          state.messages.filter((m) => m.vt <= now).slice(0, options.quantity).map((m) => m.msgId)
+        )
+        const messages = state.messages.map((m) =>
+          taken.has(m.msgId) ? { ...m, readCt: m.readCt + 1, vt: now + options.visibilityTimeout * 1000 } : m
+        )
+        return [messages.filter((m) => taken.has(m.msgId)).map(toMessage), { ...state, messages }]
+      })
+
+    /** Delete and archive look alike from here: the archive table is not part of this service. */
+    const remove = (queue: QueueName, msgIds: ReadonlyArray<MessageId>) =>
+      update(queue, (state) => {
+        const wanted = new Set(msgIds)
+        const removed = state.messages.filter((m) => wanted.has(m.msgId))
+        return [removed.map((m) => m.msgId), { ...state, messages: state.messages.filter((m) => !wanted.has(m.msgId)) }]
+      })
+
+    const metricsOf = (name: string, state: MemoryQueue, now: number) => {
+      const ages = state.messages.map((m) => Math.floor((now - m.enqueuedAt) / 1000))
+      return new QueueMetrics({
+        queueName: name,
+        queueLength: state.messages.length,
+        newestMsgAgeSec: ages.length === 0 ? null : Math.min(...ages),
+        oldestMsgAgeSec: ages.length === 0 ? null : Math.max(...ages),
+        totalMessages: state.lastId,
+        scrapeTime: new Date(now)
+      })
+    }
+
+    return PgmqQueue.make({
+      send: (queue, message, options) => Effect.map(sendBatch(queue, [message], options), (ids) => ids[0]!),
+      sendBatch,
+      read,
+      readWithPoll: (queue, options) =>
+        Effect.gen(function*() {
+          const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
+          while (true) {
+            const batch = yield* read(queue, options)
+            const now = yield* Clock.currentTimeMillis
+            if (batch.length > 0 || now >= deadline) return batch
+            yield* Effect.sleep(Math.min(options.pollIntervalMs, deadline - now))
+          }
+        }),
+      delete: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),
+      deleteBatch: (queue, msgIds) => remove(queue, msgIds),
+      archive: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),
+      archiveBatch: (queue, msgIds) => remove(queue, msgIds),
+      setVt: (queue, msgId, seconds) =>
+        update(queue, (state, now) => {
+          const messages = state.messages.map((m) => (m.msgId === msgId ? { ...m, vt: now + seconds * 1000 } : m))
+          return [Option.map(Option.fromNullable(messages.find((m) => m.msgId === msgId)), toMessage), {
+            ...state,
+            messages
+          }]
+        }),
+      metrics: (queue) => update(queue, (state, now) => [metricsOf(queue, state, now), state]),
+      metricsAll: () =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.map(Ref.get(queues), (all) =>
+            [...all].sort(([a], [b]) => a.localeCompare(b)).map(([name, state]) => metricsOf(name, state, now)))),
+      listQueues: () =>
+        Effect.map(Ref.get(queues), (all) =>
+          [...all].sort(([a], [b]) => a.localeCompare(b)).map(([name, state]) =>
+            new QueueInfo({ queueName: name, isPartitioned: false, isUnlogged: false, createdAt: new Date(state.createdAt) })
+          )),
+      create: (queue) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.update(queues, (all) =>
+            all.has(queue)
+              ? all
+              : new Map(all).set(queue, { createdAt: now, lastId: 0, messages: [] }))),
+      purge: (queue) =>
+        update(queue, (state) => [state.messages.length, { ...state, messages: [] }]),
+      drop: (queue) =>
+        Ref.modify(queues, (all) => {
+          if (!all.has(queue)) return [false, all]
+          const next = new Map(all)
+          next.delete(queue)
+          return [true, next]
+        })
+    })
+  })
+)
