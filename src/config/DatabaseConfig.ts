@@ -1,4 +1,4 @@
-import { Config, ConfigError, Context, Either, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Either, Option, Redacted } from "effect"
 import { httpUrl, parseUrl, refine, secret } from "./validate.js"
 
 export const Environments = ["production", "staging", "development", "test"] as const
@@ -14,6 +14,8 @@ export interface DatabaseSettings {
   readonly serviceRoleKey: Option.Option<Redacted.Redacted<string>>
   readonly url: Redacted.Redacted<string>
   readonly poolSize: number
+  /** `DB_CONNECT_RETRY_SECONDS`: how long start-up keeps trying to reach the database. */
+  readonly connectRetryWindow: Duration.Duration
 }
 
 const connectionString = refine(
@@ -116,7 +118,12 @@ export class DatabaseConfig extends Context.Tag("config/DatabaseConfig")<Databas
         Config.integer("DB_POOL_SIZE").pipe(Config.withDefault(5)),
         "DB_POOL_SIZE",
         (size) => (size < 1 || size > 100 ? "must be between 1 and 100" : undefined)
-      )
+      ),
+      connectRetryWindow: refine(
+        Config.integer("DB_CONNECT_RETRY_SECONDS").pipe(Config.withDefault(30)),
+        "DB_CONNECT_RETRY_SECONDS",
+        (seconds) => (seconds < 0 || seconds > 600 ? "must be between 0 and 600 seconds" : undefined)
+      ).pipe(Config.map(Duration.seconds))
     })
   }).pipe(Config.mapOrFail(({ connection, deployment }) => sameProject({ ...deployment, ...connection })))
 }

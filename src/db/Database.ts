@@ -21,14 +21,16 @@ export interface ConnectOptions {
   readonly poolSize: number
   /** Shown in pg_stat_activity: which service holds a connection. */
   readonly applicationName: string
-  readonly retry?: Schedule.Schedule<unknown, unknown>
+  /** How long start-up keeps retrying (default 30 seconds; 0 = one attempt). */
+  readonly retryWindow?: Duration.DurationInput
 }
 
-/** Start-up only: a database that is still booting gets about half a minute. */
-export const connectRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis", 2).pipe(
-  Schedule.either(Schedule.spaced("5 seconds")),
-  Schedule.upTo("30 seconds")
-)
+/** Start-up only: backs off from 250 ms to 5 s between attempts until `window` has passed. */
+export const connectRetry = (window: Duration.DurationInput) =>
+  Schedule.exponential("250 millis", 2).pipe(
+    Schedule.either(Schedule.spaced("5 seconds")),
+    Schedule.upTo(window)
+  )
 
 /** `host:port/database`, never the credentials. */
 export const describeTarget = (url: Redacted.Redacted<string>) => {
@@ -75,7 +77,7 @@ const connect = (options: ConnectOptions) =>
           )
         )
       ),
-      Effect.retry(options.retry ?? connectRetry),
+      Effect.retry(connectRetry(options.retryWindow ?? "30 seconds")),
       Effect.catchAll((error) =>
         Effect.flatMap(Ref.get(attempts), (n) =>
           new DatabaseUnavailable({ target, attempts: n, reason: reasonOf(error, options.url) }))
@@ -97,5 +99,10 @@ export const layer = (
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable, DatabaseConfig> =>
   Layer.unwrapEffect(
     Effect.map(DatabaseConfig, (config) =>
-      layerFromOptions({ url: config.url, poolSize: config.poolSize, applicationName }))
+      layerFromOptions({
+        url: config.url,
+        poolSize: config.poolSize,
+        applicationName,
+        retryWindow: config.connectRetryWindow
+      }))
   )

@@ -52,7 +52,8 @@ export const runService = (
         Effect.gen(function*() {
           if (yield* Deferred.isDone(exited)) return
           child.kill("SIGTERM")
-          const stopped = yield* Deferred.await(exited).pipe(Effect.timeout(grace), Effect.option)
+          // Finalizers are uninterruptible; the wait must not be, or the timeout could never fire.
+          const stopped = yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeout(grace), Effect.option)
           if (stopped._tag === "None") {
             yield* Effect.logWarning(`${service.name} did not stop within ${Duration.format(grace)}; killing it`)
             child.kill("SIGKILL")

@@ -1,0 +1,71 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { chmodSync, mkdtempSync } from "node:fs"
+import * as Net from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { latestMigrationId } from "../src/db/migrations/index.js"
+import { catalogQueues } from "../src/queue/catalog.js"
+import { adminQuery } from "./support/admin.js"
+import { startNode } from "./support/processes.js"
+
+const LOCAL_PASSWORD = "dragonfly-local"
+
+/** Holds a port for the scope, so the dev stack has to pick another. */
+const occupiedPort = Effect.acquireRelease(
+  Effect.async<Net.Server>((resume) => {
+    const server = Net.createServer().listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+).pipe(Effect.map((server) => (server.address() as Net.AddressInfo).port))
+
+const canConnect = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const socket = Net.connect(port, "127.0.0.1")
+    socket.once("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(true))
+    })
+    socket.once("error", () => resume(Effect.succeed(false)))
+  })
+
+describe("dragonfly dev (npm start)", () => {
+  it.scoped("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
+    Effect.gen(function*() {
+      const root = mkdtempSync(join(tmpdir(), "dragonfly-dev-test-"))
+      chmodSync(root, 0o755)
+      const dataDir = join(root, "pgdata")
+      const busy = yield* occupiedPort
+
+      const first = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(busy)])
+      yield* first.waitFor(/ready; Ctrl-C stops everything/)
+      const line = yield* first.waitFor(/postgres +postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:(\d+)\/dragonfly/)
+      const port = Number(/:(\d+)\/dragonfly/.exec(line)![1])
+      assert.notStrictEqual(port, busy)
+      assert.include(first.output(), `applied 1_pgmq`)
+      assert.include(first.output(), "services    none yet")
+      assert.notInclude(first.output(), LOCAL_PASSWORD)
+
+      const url = `postgresql://postgres:${LOCAL_PASSWORD}@127.0.0.1:${port}/dragonfly`
+      const migrations = yield* Effect.promise(() => adminQuery(url, "SELECT count(*)::int AS n FROM dragonfly_migrations"))
+      assert.strictEqual(migrations.rows[0].n, latestMigrationId)
+      const queues = yield* Effect.promise(() => adminQuery(url, "SELECT queue_name FROM pgmq.list_queues()"))
+      assert.includeMembers(queues.rows.map((row) => row.queue_name), [...catalogQueues])
+      yield* Effect.promise(() => adminQuery(url, "CREATE TABLE kept_between_runs (id int)"))
+
+      first.child.kill("SIGINT")
+      const stopped = yield* first.finished
+      assert.strictEqual(stopped.code, 0)
+      assert.isFalse(yield* canConnect(port))
+
+      const second = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(port)])
+      yield* second.waitFor(/ready; Ctrl-C stops everything/)
+      assert.include(second.output(), "migrations  up to date")
+      const kept = yield* Effect.promise(() => adminQuery(url, "SELECT to_regclass('kept_between_runs') IS NOT NULL AS kept"))
+      assert.isTrue(kept.rows[0].kept)
+      second.child.kill("SIGTERM")
+      assert.strictEqual((yield* second.finished).code, 0)
+      assert.isFalse(yield* canConnect(port))
+    }), 90_000)
+})
+
