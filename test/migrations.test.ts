@@ -37,6 +37,6 @@ describe("migrations", () => {
         const sql = yield* SqlClient.SqlClient
         return yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pgmq.list_queues()`
       }).pipe(Effect.provide(Database.layerFromOptions({ url, poolSize: 1, applicationName: "check" })))
-      assert.strictEqual(queues[0]!.n, 6)
+      assert.strictEqual(queues[0]!.n, 7)
     }))
 })

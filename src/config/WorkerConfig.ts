@@ -9,16 +9,40 @@ export interface WorkerSettings {
   readonly heartbeatInterval: Duration.Duration
   /** `DISCORD_WEBHOOK_URL`: alerts are off when absent. */
   readonly discordWebhookUrl: Option.Option<Redacted.Redacted<string>>
+  /** `WORKER_CONCURRENCY`: jobs handled at once by one process. */
+  readonly concurrency: number
+  /** `WORKER_BATCH_SIZE`: most messages taken by one read. */
+  readonly batchSize: number
+  /** `WORKER_VISIBILITY_TIMEOUT` seconds: the lease a read takes, extended while a handler runs. */
+  readonly visibilityTimeoutSeconds: number
+  /** `WORKER_MAX_ATTEMPTS`: deliveries before a message is dead-lettered. */
+  readonly maxAttempts: number
+  /** `WORKER_IDLE_POLL_MS`: the longest gap between reads of an idle queue. */
+  readonly idlePoll: Duration.Duration
+  /** `WORKER_SHUTDOWN_GRACE` seconds: how long SIGTERM waits for in-flight jobs. */
+  readonly shutdownGrace: Duration.Duration
+  /** `WORKER_QUEUE_REFRESH` seconds: how often a queue family (`enforcement_*`) is re-resolved. */
+  readonly queueRefresh: Duration.Duration
 }
+
+const bounded = (variable: string, fallback: number, min: number, max: number, unit = "") =>
+  refine(
+    Config.integer(variable).pipe(Config.withDefault(fallback)),
+    variable,
+    (value) => (value < min || value > max ? `must be between ${min} and ${max}${unit}` : undefined)
+  )
 
 export class WorkerConfig extends Context.Tag("config/WorkerConfig")<WorkerConfig, WorkerSettings>() {
   static readonly config: Config.Config<WorkerSettings> = Config.all({
     version: Config.string("WORKER_VERSION").pipe(Config.withDefault("dev")),
-    heartbeatInterval: refine(
-      Config.integer("HEARTBEAT_INTERVAL").pipe(Config.withDefault(30)),
-      "HEARTBEAT_INTERVAL",
-      (seconds) => (seconds < 1 || seconds > 3600 ? "must be between 1 and 3600 seconds" : undefined)
-    ).pipe(Config.map(Duration.seconds)),
-    discordWebhookUrl: Config.option(webhookUrl("DISCORD_WEBHOOK_URL"))
+    heartbeatInterval: bounded("HEARTBEAT_INTERVAL", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds)),
+    discordWebhookUrl: Config.option(webhookUrl("DISCORD_WEBHOOK_URL")),
+    concurrency: bounded("WORKER_CONCURRENCY", 10, 1, 500),
+    batchSize: bounded("WORKER_BATCH_SIZE", 10, 1, 100),
+    visibilityTimeoutSeconds: bounded("WORKER_VISIBILITY_TIMEOUT", 30, 3, 43_200, " seconds"),
+    maxAttempts: bounded("WORKER_MAX_ATTEMPTS", 5, 1, 100),
+    idlePoll: bounded("WORKER_IDLE_POLL_MS", 100, 10, 10_000, " ms").pipe(Config.map(Duration.millis)),
+    shutdownGrace: bounded("WORKER_SHUTDOWN_GRACE", 20, 0, 3600, " seconds").pipe(Config.map(Duration.seconds)),
+    queueRefresh: bounded("WORKER_QUEUE_REFRESH", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds))
   })
 }

@@ -117,7 +117,7 @@ const problemsOf = (error: ParseResult.ParseError): Array<FieldProblem> => {
 
 const decodeUnknownEither = Schema.decodeUnknownEither(JobEnvelope, { errors: "all" })
 
-const decodeEither = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> =>
+export const decodeEither = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> =>
   Either.mapLeft(decodeUnknownEither(input), (error) => new InvalidEnvelope({ problems: problemsOf(error) }))
 
 export const decode = (input: unknown): Effect.Effect<JobEnvelope, InvalidEnvelope> => decodeEither(input)

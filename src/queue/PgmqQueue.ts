@@ -206,6 +206,35 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       return Number(rows[0]?.purged ?? 0)
     })
 
+    // The two fenced operations below work on the queue table itself (pgmq-api.md "Storage"):
+    // pgmq has no call that acts only while a given delivery (read_ct) is still the current one.
+    const table = (queue: QueueName) => sql(`pgmq.q_${queue}`)
+
+    /**
+     * Locks the given messages until the ambient transaction ends and returns the delivery count
+     * of each one still in the queue. A delivery whose count changed was re-read by someone else.
+     */
+    const lockDeliveries = Effect.fn("PgmqQueue.lockDeliveries")(
+      function*(queue: QueueName, msgIds: ReadonlyArray<MessageId>) {
+        if (msgIds.length === 0) return new Map<MessageId, number>()
+        const rows = yield* sql<{ readonly msg_id: string; readonly read_ct: number }>`
+          SELECT msg_id, read_ct FROM ${table(queue)}
+          WHERE msg_id = ANY(${msgIds}::bigint[]) ORDER BY msg_id FOR UPDATE`
+        return new Map(rows.map((row) => [Number(row.msg_id) as MessageId, row.read_ct]))
+      }
+    )
+
+    /** `setVt`, but only while `readCt` is still the message's delivery count; false otherwise. */
+    const setVtIfDelivery = Effect.fn("PgmqQueue.setVtIfDelivery")(
+      function*(queue: QueueName, msgId: MessageId, readCt: number, seconds: number) {
+        const rows = yield* sql`
+          UPDATE ${table(queue)} SET vt = clock_timestamp() + make_interval(secs => ${seconds}::integer)
+          WHERE msg_id = ${msgId}::bigint AND read_ct = ${readCt}::integer
+          RETURNING msg_id`
+        return rows.length === 1
+      }
+    )
+
     const drop = Effect.fn("PgmqQueue.drop")(function*(queue: QueueName) {
       const rows = yield* sql<{ readonly dropped: boolean }>`SELECT pgmq.drop_queue(${queue}::text) AS dropped`
       return rows[0]?.dropped === true
@@ -226,7 +255,9 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       listQueues,
       create,
       purge,
-      drop
+      drop,
+      lockDeliveries,
+      setVtIfDelivery
     } satisfies Record<string, (...args: Array<any>) => Effect.Effect<unknown, SqlError.SqlError>>
   })
 }) {}

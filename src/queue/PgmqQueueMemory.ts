@@ -138,6 +138,19 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
               : new Map(all).set(queue, { createdAt: now, lastId: 0, messages: [] }))),
       purge: (queue) =>
         update(queue, (state) => [state.messages.length, { ...state, messages: [] }]),
+      lockDeliveries: (queue, msgIds) =>
+        update(queue, (state) => {
+          const wanted = new Set(msgIds)
+          return [new Map(state.messages.filter((m) => wanted.has(m.msgId)).map((m) => [m.msgId, m.readCt])), state]
+        }),
+      setVtIfDelivery: (queue, msgId, readCt, seconds) =>
+        update(queue, (state, now) => {
+          const found = state.messages.some((m) => m.msgId === msgId && m.readCt === readCt)
+          const messages = state.messages.map((m) =>
+            m.msgId === msgId && m.readCt === readCt ? { ...m, vt: now + seconds * 1000 } : m
+          )
+          return [found, { ...state, messages }]
+        }),
       drop: (queue) =>
         Ref.modify(queues, (all) => {
           if (!all.has(queue)) return [false, all]

@@ -3,12 +3,18 @@ import type { Effect } from "effect"
 import pgmq from "./0001_pgmq.js"
 import workersSchema from "./0002_workers_schema.js"
 import queues from "./0003_queues.js"
+import workerRuntime from "./0004_worker_runtime.js"
+import domain from "./0005_domain.js"
+import probe from "./0006_probe.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0001_pgmq": pgmq,
   "0002_workers_schema": workersSchema,
-  "0003_queues": queues
+  "0003_queues": queues,
+  "0004_worker_runtime": workerRuntime,
+  "0005_domain": domain,
+  "0006_probe": probe
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

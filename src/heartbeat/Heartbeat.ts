@@ -1,0 +1,108 @@
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect, Ref, Schedule } from "effect"
+import { WorkerConfig } from "../config/index.js"
+import { WorkerIdentity } from "../runtime/WorkerIdentity.js"
+
+export type WorkerStatus = "starting" | "running" | "draining" | "stopped"
+
+export interface WorkerStats {
+  readonly status: WorkerStatus
+  readonly queueName: string
+  readonly queues: ReadonlyArray<string>
+  readonly processed: number
+  readonly failed: number
+  readonly deadLettered: number
+  readonly inFlight: number
+  readonly lastError: string | null
+  readonly lastErrorAt: Date | null
+}
+
+const initial: WorkerStats = {
+  status: "starting",
+  queueName: "",
+  queues: [],
+  processed: 0,
+  failed: 0,
+  deadLettered: 0,
+  inFlight: 0,
+  lastError: null,
+  lastErrorAt: null
+}
+
+const MAX_ERROR_LENGTH = 2000
+
+/**
+ * This process's row in `workers.heartbeats`: counters kept in memory, written every
+ * HEARTBEAT_INTERVAL and at each status change; `stopped` is written when the layer closes.
+ */
+export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat", {
+  scoped: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const config = yield* WorkerConfig
+    const identity = yield* WorkerIdentity
+    const stats = yield* Ref.make(initial)
+
+    const write = Effect.fn("Heartbeat.write")(function*() {
+      const s = yield* Ref.get(stats)
+      yield* sql`
+        INSERT INTO workers.heartbeats (
+          worker_id, service, queue_name, queues, status, host, pid, version, started_at,
+          heartbeat_interval_seconds, concurrency, jobs_processed, jobs_failed, jobs_dead_lettered,
+          jobs_in_flight, last_error, last_error_at
+        ) VALUES (
+          ${identity.workerId}, ${identity.service}, ${s.queueName}, ${s.queues}::text[], ${s.status},
+          ${identity.host}, ${identity.pid}, ${config.version}, ${identity.startedAt},
+          ${Math.round(Duration.toSeconds(config.heartbeatInterval))}, ${config.concurrency}, ${s.processed},
+          ${s.failed}, ${s.deadLettered}, ${s.inFlight}, ${s.lastError}, ${s.lastErrorAt}
+        )
+        ON CONFLICT (worker_id) DO UPDATE SET
+          queue_name = excluded.queue_name,
+          queues = excluded.queues,
+          status = excluded.status,
+          last_heartbeat_at = now(),
+          jobs_processed = excluded.jobs_processed,
+          jobs_failed = excluded.jobs_failed,
+          jobs_dead_lettered = excluded.jobs_dead_lettered,
+          jobs_in_flight = excluded.jobs_in_flight,
+          last_error = excluded.last_error,
+          last_error_at = excluded.last_error_at`
+    })
+
+    /** Never fails: a missed beat is logged and the next one tries again. */
+    const beat = write().pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("heartbeat not written", cause))
+    )
+
+    yield* beat
+    yield* beat.pipe(
+      Effect.repeat(Schedule.spaced(config.heartbeatInterval)),
+      Effect.forkScoped
+    )
+    yield* Effect.addFinalizer(() =>
+      Ref.update(stats, (s) => ({ ...s, status: "stopped" as const })).pipe(Effect.zipRight(beat))
+    )
+
+    const update = (f: (s: WorkerStats) => WorkerStats) => Ref.update(stats, f)
+
+    return {
+      /** Written at once: operators see status changes without waiting for the next beat. */
+      setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
+      setQueues: (queueName: string, queues: ReadonlyArray<string>) =>
+        update((s) => ({ ...s, queueName, queues })),
+      jobStarted: update((s) => ({ ...s, inFlight: s.inFlight + 1 })),
+      jobEnded: update((s) => ({ ...s, inFlight: s.inFlight - 1 })),
+      processed: (count: number) => update((s) => ({ ...s, processed: s.processed + count })),
+      failed: (error: string) =>
+        Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
+          update((s) => ({
+            ...s,
+            failed: s.failed + 1,
+            lastError: error.slice(0, MAX_ERROR_LENGTH),
+            lastErrorAt: new Date(now)
+          }))),
+      deadLettered: update((s) => ({ ...s, deadLettered: s.deadLettered + 1 })),
+      stats: Ref.get(stats),
+      beat
+    } as const
+  })
+}) {}

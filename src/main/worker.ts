@@ -1,0 +1,56 @@
+import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Layer } from "effect"
+import { Alert, Discord } from "../alerts/index.js"
+import { DatabaseConfig, layer as configLayer, WorkerConfig } from "../config/index.js"
+import * as Database from "../db/Database.js"
+import * as Logging from "../observability/Logging.js"
+import * as WorkerRuntime from "../runtime/index.js"
+import { WorkerIdentity } from "../runtime/index.js"
+import { services } from "../services/index.js"
+import { reportFailure } from "./reportFailure.js"
+
+const name = process.argv[2] ?? ""
+const service = services[name]
+if (service === undefined) {
+  process.stderr.write(
+    `usage: node bin/worker.js <service>\n${name === "" ? "no service given" : `unknown service '${name}'`}; services: ${
+      Object.keys(services).sort().join(", ")
+    }\n`
+  )
+  process.exit(2)
+}
+
+const Config = configLayer(DatabaseConfig, WorkerConfig, ...service.config)
+const identity = WorkerIdentity.make(service.name)
+const Identity = Layer.succeed(WorkerIdentity, identity)
+const Alerts = Discord.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+const MainLive = WorkerRuntime.layer(service.consumes).pipe(
+  Layer.provide(service.handler),
+  Layer.provide(Database.layer(`dragonfly-${service.name}`)),
+  Layer.provide(Alerts),
+  Layer.provide(Identity),
+  Layer.provide(Config)
+)
+
+/** Best effort, bounded: tell Discord the worker died (config permitting). */
+const alertCrash = (cause: Cause.Cause<unknown>) =>
+  Effect.flatMap(Discord, (discord) =>
+    discord.send(Alert.WorkerCrashed({
+      service: identity.service,
+      workerId: identity.workerId,
+      host: identity.host,
+      message: Cause.pretty(cause).slice(0, 1500)
+    }))).pipe(
+      Effect.provide(Alerts.pipe(Layer.provide(configLayer(WorkerConfig)))),
+      Effect.timeout("5 seconds"),
+      Effect.ignore
+    )
+
+Layer.launch(MainLive).pipe(
+  Effect.tapErrorCause((cause) =>
+    Cause.isInterruptedOnly(cause) ? Effect.void : Effect.zipRight(reportFailure(cause), alertCrash(cause))
+  ),
+  Effect.provide(Logging.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

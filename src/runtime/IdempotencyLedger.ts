@@ -1,0 +1,60 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { JobEnvelope } from "../envelope/index.js"
+import type { MessageId } from "../queue/PgmqQueue.js"
+import { WorkerIdentity } from "./WorkerIdentity.js"
+
+export interface LedgerEntry {
+  readonly envelope: JobEnvelope
+  readonly queue: string
+  readonly msgId: MessageId
+}
+
+export const ledgerKey = (orgId: string, idempotencyKey: string) => `${orgId}\u0000${idempotencyKey}`
+const keyOf = (envelope: JobEnvelope) => ledgerKey(envelope.org_id, envelope.idempotency_key)
+
+/**
+ * `(org_id, idempotency_key)` → completed. A key is recorded in the transaction that
+ * acknowledges its job, so "completed" and "acknowledged" can never disagree.
+ */
+export class IdempotencyLedger extends Effect.Service<IdempotencyLedger>()("runtime/IdempotencyLedger", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const identity = yield* WorkerIdentity
+
+    /** The keys among `envelopes` that are already completed. */
+    const completed = Effect.fn("IdempotencyLedger.completed")(function*(envelopes: ReadonlyArray<JobEnvelope>) {
+      if (envelopes.length === 0) return new Set<string>()
+      const rows = yield* sql<{ readonly org_id: string; readonly idempotency_key: string }>`
+        SELECT l.org_id, l.idempotency_key
+        FROM workers.job_ledger l
+        JOIN unnest(${envelopes.map((e) => e.org_id)}::uuid[], ${envelopes.map((e) => e.idempotency_key)}::text[])
+          AS k(org_id, idempotency_key) USING (org_id, idempotency_key)`
+      return new Set(rows.map((row) => ledgerKey(row.org_id, row.idempotency_key)))
+    })
+
+    /**
+     * Records completion; returns the keys this call recorded. A key completed before (or by an
+     * earlier entry of the same call) is not returned: that job is a duplicate. A concurrent
+     * transaction recording the same key makes this one wait for its outcome.
+     */
+    const complete = Effect.fn("IdempotencyLedger.complete")(function*(entries: ReadonlyArray<LedgerEntry>) {
+      if (entries.length === 0) return new Set<string>()
+      const rows = yield* sql<{ readonly org_id: string; readonly idempotency_key: string }>`
+        INSERT INTO workers.job_ledger (org_id, idempotency_key, job_id, queue_name, msg_id, worker_id)
+        SELECT * FROM unnest(
+          ${entries.map((e) => e.envelope.org_id)}::uuid[],
+          ${entries.map((e) => e.envelope.idempotency_key)}::text[],
+          ${entries.map((e) => e.envelope.job_id)}::uuid[],
+          ${entries.map((e) => e.queue)}::text[],
+          ${entries.map((e) => e.msgId)}::bigint[],
+          ${entries.map(() => identity.workerId)}::text[]
+        )
+        ON CONFLICT (org_id, idempotency_key) DO NOTHING
+        RETURNING org_id, idempotency_key`
+      return new Set(rows.map((row) => ledgerKey(row.org_id, row.idempotency_key)))
+    })
+
+    return { completed, complete, keyOf } as const
+  })
+}) {}

@@ -1,0 +1,55 @@
+import type { SqlError } from "@effect/sql"
+import { Context, Effect, ParseResult, Schema } from "effect"
+import type { JobEnvelope } from "../envelope/index.js"
+import type { MessageId } from "../queue/PgmqQueue.js"
+import type { QueueName } from "../queue/QueueName.js"
+import { InvalidPayload, type JobFailure } from "./errors.js"
+
+export interface Delivery {
+  readonly envelope: JobEnvelope
+  readonly queue: QueueName
+  readonly msgId: MessageId
+  /** 1 on the first delivery. */
+  readonly attempt: number
+}
+
+export interface Job<Payload> extends Delivery {
+  readonly payload: Payload
+}
+
+/**
+ * Database writes that must commit together with the job's acknowledgement and its idempotency
+ * record, or not at all. Runs in the acknowledging transaction; `SqlError` counts as retryable.
+ */
+export type Writes = Effect.Effect<void, JobFailure | SqlError.SqlError>
+
+export const noWrites: Writes = Effect.void
+
+export interface JobHandlerShape {
+  /** Decodes the payload, does the work that needs no transaction, and returns the writes to commit. */
+  readonly handle: (delivery: Delivery) => Effect.Effect<Writes, InvalidPayload | JobFailure>
+}
+
+/** A service's job logic, provided by the service's layer and run by the worker runtime. */
+export class JobHandler extends Context.Tag("runtime/JobHandler")<JobHandler, JobHandlerShape>() {}
+
+const problemsOf = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    field: ["payload", ...issue.path.map(String)].join("."),
+    problem: issue._tag === "Missing" ? "is required" : issue.message
+  }))
+
+/** A handler for payloads of `schema`: a payload that does not decode is `InvalidPayload`. */
+export const make = <Payload, Encoded>(options: {
+  readonly payload: Schema.Schema<Payload, Encoded>
+  readonly handle: (job: Job<Payload>) => Effect.Effect<Writes, JobFailure>
+}): JobHandlerShape => {
+  const decode = Schema.decodeUnknown(options.payload, { errors: "all" })
+  return {
+    handle: (delivery) =>
+      decode(delivery.envelope.payload).pipe(
+        Effect.mapError((error) => new InvalidPayload({ problems: problemsOf(error) })),
+        Effect.flatMap((payload) => options.handle({ ...delivery, payload }))
+      )
+  }
+}

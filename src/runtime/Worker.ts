@@ -1,0 +1,288 @@
+import { Cause, Chunk, Duration, Effect, Either, Fiber, FiberSet, Layer, Option, Queue, Ref, Schedule } from "effect"
+import { Alert, Discord } from "../alerts/index.js"
+import { WorkerConfig } from "../config/index.js"
+import type { DeadLetterReason, ErrorInfo } from "../deadletter/DeadLetter.js"
+import * as Envelope from "../envelope/index.js"
+import { Heartbeat } from "../heartbeat/Heartbeat.js"
+import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
+import { PgmqQueue } from "../queue/PgmqQueue.js"
+import type { QueueName } from "../queue/QueueName.js"
+import { Acknowledger, type Held, type Settlement } from "./Acknowledger.js"
+import { IdempotencyLedger } from "./IdempotencyLedger.js"
+import { JobHandler, type Writes } from "./JobHandler.js"
+import { redeliveryDelaySeconds } from "./retryPolicy.js"
+import { WorkerIdentity } from "./WorkerIdentity.js"
+
+/** A read message with its envelope decoded (or the reason it is not one). */
+interface Taken {
+  readonly held: Held
+  readonly envelope: Either.Either<Envelope.JobEnvelope, Envelope.InvalidEnvelope>
+  readonly alreadyCompleted: boolean
+}
+
+const FIRST_IDLE_POLL = Duration.millis(5)
+
+/** Tag, message and details of whatever a job failed with: typed error, defect or SQL error. */
+export const errorInfo = (cause: Cause.Cause<unknown>): ErrorInfo => {
+  const failure = Option.orElse(Cause.failureOption(cause), () => Cause.dieOption(cause))
+  if (Option.isNone(failure)) return { tag: "Interrupted", message: "interrupted" }
+  const error = failure.value
+  if (typeof error === "object" && error !== null) {
+    const tagged = error as { readonly _tag?: unknown; readonly message?: unknown; readonly details?: unknown; readonly problems?: unknown }
+    const tag = typeof tagged._tag === "string" ? tagged._tag : error instanceof Error ? error.name : "Error"
+    const message = typeof tagged.message === "string" && tagged.message !== "" ? tagged.message : String(error)
+    const details = tagged.details ?? tagged.problems
+    return details === undefined ? { tag, message } : { tag, message, details }
+  }
+  return { tag: "Error", message: String(error) }
+}
+
+const describe = (consumes: Consumes) => consumes._tag === "Queue" ? consumes.queue : `${consumes.prefix}*`
+
+/**
+ * The worker runtime: a Layer with no output. One poller fills the free slots of a bounded pool
+ * of job fibers by reading batches from the consumed queues; each job is decoded, deduplicated,
+ * handled under a lease, then acknowledged, retried later or dead-lettered. On shutdown it stops
+ * reading, lets in-flight jobs finish within the grace period and hands the rest back.
+ */
+export const layer = (consumes: Consumes): Layer.Layer<
+  never,
+  never,
+  WorkerConfig | PgmqQueue | JobHandler | Acknowledger | Heartbeat | Discord | IdempotencyLedger | WorkerIdentity
+> =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const config = yield* WorkerConfig
+    const pgmq = yield* PgmqQueue
+    const handler = yield* JobHandler
+    const acknowledger = yield* Acknowledger
+    const heartbeat = yield* Heartbeat
+    const discord = yield* Discord
+    const ledger = yield* IdempotencyLedger
+    const identity = yield* WorkerIdentity
+    const vt = config.visibilityTimeoutSeconds
+
+    const resolveQueues = consumes._tag === "Queue"
+      ? Effect.succeed([consumes.queue])
+      : pgmq.listQueues().pipe(
+        Effect.map((all) =>
+          all.map((q) => q.queueName as QueueName).filter((q) => q.startsWith(consumes.prefix) && q !== DEAD_LETTER_QUEUE)
+        )
+      )
+    const queues = yield* Ref.make<ReadonlyArray<QueueName>>(yield* Effect.orDie(resolveQueues))
+    const refreshQueues = resolveQueues.pipe(
+      Effect.tap((found) => Ref.set(queues, found)),
+      Effect.tap((found) => heartbeat.setQueues(describe(consumes), found)),
+      Effect.catchAllCause((cause) => Effect.logWarning("could not refresh the consumed queues", cause))
+    )
+    yield* refreshQueues
+    if (consumes._tag === "Family") {
+      yield* refreshQueues.pipe(Effect.repeat(Schedule.spaced(config.queueRefresh)), Effect.delay(config.queueRefresh), Effect.forkScoped)
+    }
+
+    // --- one job ---------------------------------------------------------------------------
+
+    /** Keeps the message invisible to others while the job runs: extended every third of the lease. */
+    const withLease = <A, E, R>(held: Held, self: Effect.Effect<A, E, R>) => {
+      const every = Duration.seconds(Math.max(1, Math.floor(vt / 3)))
+      const extend = pgmq.setVtIfDelivery(held.queue, held.message.msgId, held.message.readCt, vt).pipe(
+        Effect.flatMap((ours) => ours ? Effect.void : Effect.logWarning("lease lost: another delivery holds the message")),
+        Effect.catchAllCause((cause) => Effect.logWarning("lease not extended", cause))
+      )
+      return Effect.scoped(Effect.zipRight(
+        Effect.forkScoped(extend.pipe(Effect.repeat(Schedule.spaced(every)), Effect.delay(every))),
+        self
+      ))
+    }
+
+    const deadLetter = (held: Held, reason: DeadLetterReason, error: ErrorInfo) =>
+      Effect.gen(function*() {
+        const result = yield* acknowledger.settle({ _tag: "DeadLetter", held, input: { queue: held.queue, message: held.message, reason, error } })
+        if (result._tag !== "Settled") return yield* Effect.logWarning(`not dead-lettered (${result._tag})`)
+        yield* heartbeat.deadLettered
+        yield* Effect.logError(`dead-lettered: ${reason}`, error)
+        const envelope = held.message.message as { readonly job_id?: unknown; readonly trace_id?: unknown } | null
+        yield* discord.notify(Alert.DeadLettered({
+          queue: held.queue,
+          msgId: held.message.msgId,
+          reason,
+          readCt: held.message.readCt,
+          errorTag: error.tag,
+          errorMessage: error.message,
+          jobId: typeof envelope?.job_id === "string" ? envelope.job_id : null,
+          traceId: typeof envelope?.trace_id === "string" ? envelope.trace_id : null,
+          workerId: identity.workerId
+        }))
+      })
+
+    /** A failed attempt: dead-letter what can never succeed, otherwise hand it back after the retry delay. */
+    const failed = (held: Held, cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        const error = errorInfo(cause)
+        yield* heartbeat.failed(`${error.tag}: ${error.message}`)
+        if (error.tag === "InvalidPayload") return yield* deadLetter(held, "invalid_payload", error)
+        if (error.tag === "Permanent") return yield* deadLetter(held, "permanent_failure", error)
+        const attempt = held.message.readCt
+        if (attempt >= config.maxAttempts) return yield* deadLetter(held, "max_attempts_exceeded", error)
+        const delay = yield* redeliveryDelaySeconds(attempt)
+        const ours = yield* pgmq.setVtIfDelivery(held.queue, held.message.msgId, attempt, delay).pipe(
+          Effect.catchAll((sqlError) => Effect.as(Effect.logWarning("retry delay not set", sqlError), true))
+        )
+        yield* Effect.logWarning(
+          ours ? `attempt ${attempt} failed; next delivery in ${delay}s` : `attempt ${attempt} failed; lease already lost`,
+          error
+        )
+      })
+
+    const complete = (held: Held, envelope: Envelope.JobEnvelope, writes: Writes | undefined) =>
+      Effect.gen(function*() {
+        const settlement: Settlement = writes === undefined
+          ? { _tag: "Complete", held, envelope }
+          : { _tag: "Complete", held, envelope, writes }
+        const result = yield* acknowledger.settle(settlement)
+        switch (result._tag) {
+          case "Settled":
+            yield* heartbeat.processed(1)
+            return yield* Effect.logDebug(result.duplicate ? "duplicate: already completed elsewhere" : "completed")
+          case "WritesFailed":
+            return yield* failed(held, result.cause)
+          case "LeaseLost":
+            return yield* Effect.logWarning("lease lost before commit: another delivery will complete the job")
+          case "CommitFailed":
+            return yield* heartbeat.failed(`commit failed: ${result.error.message}`)
+        }
+      })
+
+    const runJob = (taken: Taken) =>
+      Effect.gen(function*() {
+        const { held } = taken
+        const attempt = held.message.readCt
+        if (attempt > config.maxAttempts) {
+          return yield* deadLetter(held, "max_attempts_exceeded", {
+            tag: "MaxAttemptsExceeded",
+            message: `delivered ${attempt} times (limit ${config.maxAttempts}) without completing: the worker crashed or lost its lease each time`
+          })
+        }
+        if (Either.isLeft(taken.envelope)) {
+          return yield* deadLetter(held, "invalid_envelope", {
+            tag: "InvalidEnvelope",
+            message: taken.envelope.left.message,
+            details: taken.envelope.left.problems
+          })
+        }
+        const envelope = taken.envelope.right
+        const job = Effect.gen(function*() {
+          if (taken.alreadyCompleted) {
+            const result = yield* acknowledger.settle({ _tag: "Duplicate", held })
+            if (result._tag === "Settled") yield* heartbeat.processed(1)
+            return
+          }
+          const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt }).pipe(
+            Effect.exit
+          )
+          if (outcome._tag === "Failure") {
+            if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
+            return yield* failed(held, outcome.cause)
+          }
+          yield* complete(held, envelope, outcome.value === Effect.void ? undefined : outcome.value)
+        })
+        yield* withLease(held, job).pipe(
+          Effect.annotateLogs({ job_id: envelope.job_id, trace_id: envelope.trace_id }),
+          Effect.withSpan("Worker.job", {
+            attributes: { trace_id: envelope.trace_id, job_id: envelope.job_id, "envelope.attempt": envelope.attempt }
+          })
+        )
+      }).pipe(
+        Effect.annotateLogs({ queue: taken.held.queue, msg_id: taken.held.message.msgId }),
+        Effect.annotateSpans({ queue: taken.held.queue, msg_id: taken.held.message.msgId }),
+        // Interrupted by shutdown before settling: hand the message back at once.
+        Effect.onInterrupt(() =>
+          pgmq.setVtIfDelivery(taken.held.queue, taken.held.message.msgId, taken.held.message.readCt, 0).pipe(
+            Effect.ignore
+          )
+        ),
+        Effect.catchAllCause((cause) => Effect.logError("job runner failed; the message will be delivered again", cause))
+      )
+
+    // --- the poller ----------------------------------------------------------------------------
+
+    const slots = yield* Queue.bounded<void>(config.concurrency)
+    yield* Queue.offerAll(slots, Array.from({ length: config.concurrency }, () => undefined))
+    const jobs = yield* FiberSet.make<void, never>()
+    const rotation = yield* Ref.make(0)
+
+    /** Up to `wanted` messages, starting from a different queue each round so none starves. */
+    const readRound = (wanted: number) =>
+      Effect.gen(function*() {
+        const all = yield* Ref.get(queues)
+        const start = yield* Ref.getAndUpdate(rotation, (n) => n + 1)
+        const taken: Array<Held> = []
+        for (let i = 0; i < all.length && taken.length < wanted; i++) {
+          const queue = all[(start + i) % all.length]!
+          const messages = yield* pgmq.read(queue, { visibilityTimeout: vt, quantity: wanted - taken.length })
+          for (const message of messages) taken.push({ queue, message })
+        }
+        return taken
+      })
+
+    const prepare = (held: ReadonlyArray<Held>) =>
+      Effect.gen(function*() {
+        const decoded = held.map((h) => ({ held: h, envelope: Envelope.decodeEither(h.message.message) }))
+        const valid = decoded.flatMap((d) => (Either.isRight(d.envelope) ? [d.envelope.right] : []))
+        const done = yield* ledger.completed(valid)
+        return decoded.map((d): Taken => ({
+          ...d,
+          alreadyCompleted: Either.isRight(d.envelope) && done.has(ledger.keyOf(d.envelope.right))
+        }))
+      })
+
+    const idleDelay = yield* Ref.make(FIRST_IDLE_POLL)
+    const pollOnce = Effect.gen(function*() {
+      const free = yield* Queue.takeBetween(slots, 1, config.batchSize)
+      const taken = yield* readRound(free.length).pipe(
+        Effect.onError(() => Queue.offerAll(slots, free))
+      )
+      yield* Queue.offerAll(slots, Chunk.drop(free, taken.length))
+      if (taken.length === 0) {
+        const delay = yield* Ref.getAndUpdate(idleDelay, (d) => Duration.min(Duration.times(d, 2), config.idlePoll))
+        return yield* Effect.sleep(delay)
+      }
+      yield* Ref.set(idleDelay, FIRST_IDLE_POLL)
+      const prepared = yield* prepare(taken).pipe(
+        Effect.onError(() => Queue.offerAll(slots, Array.from({ length: taken.length }, () => undefined)))
+      )
+      for (const job of prepared) {
+        yield* heartbeat.jobStarted
+        yield* FiberSet.run(jobs, runJob(job).pipe(Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, Queue.offer(slots, undefined)))))
+      }
+    })
+
+    const poller = yield* pollOnce.pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.logError("poll failed; retrying", cause).pipe(Effect.zipRight(Effect.sleep("1 second")))
+      ),
+      Effect.forever,
+      Effect.annotateLogs({ service: identity.service, worker_id: identity.workerId }),
+      Effect.forkScoped
+    )
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* heartbeat.setStatus("draining")
+        yield* Effect.logInfo("stopping: no new jobs; waiting for jobs in flight")
+        yield* Fiber.interrupt(poller)
+        const drained = yield* FiberSet.awaitEmpty(jobs).pipe(
+          Effect.interruptible,
+          Effect.timeout(config.shutdownGrace),
+          Effect.isSuccess
+        )
+        if (!drained) {
+          const left = yield* FiberSet.size(jobs)
+          yield* Effect.logWarning(`${left} job(s) still running after the grace period; handing their messages back`)
+          yield* FiberSet.clear(jobs)
+        }
+      })
+    )
+
+    yield* heartbeat.setStatus("running")
+    yield* Effect.logInfo(`consuming ${describe(consumes)} with ${config.concurrency} slots`)
+  }))

@@ -1,0 +1,88 @@
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect, Layer, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { Discord, RecordedAlerts } from "../../src/alerts/index.js"
+import { WorkerConfig, type WorkerSettings } from "../../src/config/index.js"
+import * as Envelope from "../../src/envelope/index.js"
+import { PgmqQueue } from "../../src/queue/PgmqQueue.js"
+import { queueName } from "../../src/queue/QueueName.js"
+import * as WorkerRuntime from "../../src/runtime/index.js"
+import { WorkerIdentity } from "../../src/runtime/index.js"
+import { services } from "../../src/services/index.js"
+
+export const ORG = "00000000-0000-4000-8000-00000000000a"
+export const PROBE_QUEUE = queueName("probe_main")
+
+export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerSettings => ({
+  version: "test",
+  heartbeatInterval: Duration.seconds(1),
+  discordWebhookUrl: Option.none(),
+  concurrency: 4,
+  batchSize: 10,
+  visibilityTimeoutSeconds: 30,
+  maxAttempts: 5,
+  idlePoll: Duration.millis(50),
+  shutdownGrace: Duration.seconds(5),
+  queueRefresh: Duration.seconds(30),
+  ...overrides
+})
+
+/**
+ * The probe service's worker, in this process, on the SqlClient the test provides; Discord
+ * replaced by the recording layer. Its scope is the worker's lifetime.
+ */
+export const probeWorker = (overrides: Partial<WorkerSettings> = {}, workerName = "probe") =>
+  WorkerRuntime.layer(services.probe!.consumes).pipe(
+    Layer.provide(services.probe!.handler),
+    Layer.provide(Layer.succeed(WorkerConfig, workerSettings(overrides))),
+    Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(workerName)))
+  )
+
+export const recordedAlerts = Discord.layerRecording
+export { RecordedAlerts }
+
+export const envelope = (payload: Record<string, unknown>, key: string = randomUUID()) =>
+  Envelope.encode(Envelope.make({
+    org_id: ORG,
+    idempotency_key: key,
+    entity_type: "batch",
+    entity_id: "probe",
+    payload
+  }))
+
+export const send = (message: unknown, queue = PROBE_QUEUE) =>
+  Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(queue, message))
+
+/** Polls `check` every 50 ms until it returns true, for at most `timeout`. */
+export const eventually = <E, R>(
+  check: Effect.Effect<boolean, E, R>,
+  timeout: Duration.DurationInput = "15 seconds"
+) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + Duration.toMillis(timeout)
+    while (!(yield* check)) {
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`condition not met within ${Duration.format(timeout)}`)
+      yield* Effect.sleep("50 millis")
+    }
+  })
+
+export const count = (query: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(sql.unsafe<{ n: number }>(query), (rows) => Number(rows[0]?.n ?? 0)))
+
+export interface DeadLetterRow {
+  readonly reason: string
+  readonly source_queue: string
+  readonly source_msg_id: number
+  readonly read_ct: number
+  readonly error: { readonly tag: string; readonly message: string; readonly details?: unknown }
+  readonly original: unknown
+  readonly worker_id: string
+  readonly job_id: string | null
+}
+
+export const deadLetters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.map(
+    sql<{ message: DeadLetterRow }>`SELECT message FROM pgmq.q_dead_letter ORDER BY msg_id`,
+    (rows) => rows.map((row) => row.message)
+  ))
