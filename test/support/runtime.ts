@@ -28,27 +28,30 @@ export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerS
 })
 
 /**
- * The probe service's worker, in this process, on the SqlClient the test provides; Discord
- * replaced by the recording layer. Its scope is the worker's lifetime.
+ * A service's worker, in this process, on the SqlClient the test provides (Discord too: use
+ * `recordedAlerts`). Its scope is the worker's lifetime.
  */
-export const probeWorker = (overrides: Partial<WorkerSettings> = {}, workerName = "probe") =>
-  WorkerRuntime.layer(services.probe!.consumes).pipe(
-    Layer.provide(services.probe!.handler),
+export const serviceWorker = (service: string, overrides: Partial<WorkerSettings> = {}) =>
+  WorkerRuntime.layer(services[service]!.consumes).pipe(
+    Layer.provide(services[service]!.handler),
     Layer.provide(Layer.succeed(WorkerConfig, workerSettings(overrides))),
-    Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(workerName)))
+    Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(service)))
   )
+
+export const probeWorker = (overrides: Partial<WorkerSettings> = {}) => serviceWorker("probe", overrides)
 
 export const recordedAlerts = Discord.layerRecording
 export { RecordedAlerts }
 
-export const envelope = (payload: Record<string, unknown>, key: string = randomUUID()) =>
-  Envelope.encode(Envelope.make({
+export const envelope = (
+  payload: Record<string, unknown>,
+  key: string = randomUUID(),
+  entity: Pick<Envelope.JobEnvelopeInput, "entity_type" | "entity_id" | "org_id"> = {
     org_id: ORG,
-    idempotency_key: key,
     entity_type: "batch",
-    entity_id: "probe",
-    payload
-  }))
+    entity_id: "probe"
+  }
+) => Envelope.encode(Envelope.make({ ...entity, idempotency_key: key, payload }))
 
 export const send = (message: unknown, queue = PROBE_QUEUE) =>
   Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(queue, message))
