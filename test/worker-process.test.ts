@@ -1,0 +1,179 @@
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import * as Database from "../src/db/Database.js"
+import { PgmqQueue } from "../src/queue/PgmqQueue.js"
+import { runNode, type Running, startNode } from "./support/processes.js"
+import { count, deadLetters, envelope, eventually, PROBE_QUEUE } from "./support/runtime.js"
+import * as TestDatabase from "./support/TestDatabase.js"
+
+/** A database of the test's own, with PgmqQueue and SQL access for the test, and the URL for worker processes. */
+const withDatabase = <A, E, R>(self: (url: Redacted.Redacted<string>) => Effect.Effect<A, E, R>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const url = yield* TestDatabase.freshDatabase()
+    const database = Database.layerFromOptions({ url, poolSize: 4, applicationName: "test" }).pipe(Layer.orDie)
+    return yield* Effect.scoped(self(url)).pipe(Effect.provide(PgmqQueue.Default.pipe(Layer.provideMerge(database))))
+  }))
+
+const workerEnv = (url: Redacted.Redacted<string>, extra: Record<string, string> = {}) => ({
+  SUPABASE_DB_URL: Redacted.value(url),
+  SUPABASE_MODE: "dev",
+  ENVIRONMENT: "test",
+  HEARTBEAT_INTERVAL: "1",
+  WORKER_VISIBILITY_TIMEOUT: "3",
+  WORKER_IDLE_POLL_MS: "50",
+  LOG_LEVEL: "info",
+  ...extra
+})
+
+const startWorker = (url: Redacted.Redacted<string>, extra: Record<string, string> = {}) =>
+  startNode(["bin/worker.js", "probe"], workerEnv(url, extra))
+
+const running = (pid: number) =>
+  count(`SELECT count(*) AS n FROM workers.heartbeats WHERE pid = ${pid} AND status = 'running'`).pipe(
+    Effect.map((n) => n === 1)
+  )
+
+const untilRunning = (worker: Running) => eventually(running(worker.child.pid!), "20 seconds")
+
+const sendRecords = (keys: ReadonlyArray<string>, payload: Record<string, unknown> = { action: "record" }) =>
+  Effect.flatMap(PgmqQueue, (pgmq) =>
+    Effect.forEach(
+      chunks(keys, 500),
+      (chunk) => pgmq.sendBatch(PROBE_QUEUE, chunk.map((key) => envelope(payload, key))),
+      { discard: true }
+    ))
+
+const chunks = <A>(items: ReadonlyArray<A>, size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
+
+const ledgerCount = count("SELECT count(*) AS n FROM workers.job_ledger")
+
+describe("node bin/worker.js", () => {
+  it.live("refuses an unknown service, listing the services", () =>
+    Effect.gen(function*() {
+      const result = yield* runNode(["bin/worker.js", "scoring"])
+      assert.strictEqual(result.code, 2)
+      assert.include(result.stderr, "unknown service 'scoring'")
+      assert.match(result.stderr, /services: .*probe.*score/)
+    }))
+
+  it.live("stops at once, naming every bad setting", () =>
+    Effect.gen(function*() {
+      const result = yield* runNode(["bin/worker.js", "score"], {
+        SUPABASE_DB_URL: "postgresql://postgres:x@127.0.0.1:1/x",
+        SUPABASE_MODE: "dev",
+        ENVIRONMENT: "test",
+        HEARTBEAT_INTERVAL: "soon",
+        WORKER_CONCURRENCY: "0"
+      })
+      assert.strictEqual(result.code, 1)
+      assert.include(result.stderr, "Invalid configuration (2 problems)")
+      assert.include(result.stderr, "HEARTBEAT_INTERVAL")
+      assert.include(result.stderr, "WORKER_CONCURRENCY: must be between 1 and 500")
+    }))
+
+  it.live("3 worker processes on 5,000 jobs: every job's effect happens exactly once", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const keys = Array.from({ length: 5_000 }, (_, i) => `bulk-${i}`)
+        yield* sendRecords(keys)
+        const workers = yield* Effect.all([startWorker(url), startWorker(url), startWorker(url)])
+        yield* eventually(Effect.map(ledgerCount, (n) => n === 5_000), "90 seconds")
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), 5_000)
+        assert.strictEqual(yield* count("SELECT count(DISTINCT idempotency_key) AS n FROM workers.probe_effects"), 5_000)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.q_probe_main"), 0)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.a_probe_main"), 5_000)
+        assert.strictEqual(yield* count("SELECT count(DISTINCT worker_id) AS n FROM workers.job_ledger"), 3)
+        for (const worker of workers) worker.child.kill("SIGTERM")
+        for (const worker of workers) assert.strictEqual((yield* worker.finished).code, 0)
+      })), 120_000)
+
+  it.live("a poison message that kills the worker reaches the dead-letter queue; nothing else is lost", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const keys = Array.from({ length: 30 }, (_, i) => `around-poison-${i}`)
+        yield* sendRecords(keys.slice(0, 15))
+        yield* Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(PROBE_QUEUE, envelope({ action: "crash" }, "poison")))
+        yield* sendRecords(keys.slice(15))
+        // One job at a time, so the crashes take down only the poison message itself.
+        const env = { WORKER_MAX_ATTEMPTS: "2", WORKER_CONCURRENCY: "1" }
+        let worker = yield* startWorker(url, env)
+        let crashes = 0
+        // Railway restarts a crashed service; so does this loop.
+        while ((yield* deadLetters).length === 0) {
+          if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+            assert.strictEqual(worker.child.signalCode, "SIGKILL")
+            crashes++
+            worker = yield* startWorker(url, env)
+          }
+          yield* Effect.sleep("100 millis")
+          assert.isBelow(crashes, 4)
+        }
+        const [dead] = yield* deadLetters
+        assert.strictEqual(dead!.reason, "max_attempts_exceeded")
+        assert.strictEqual(dead!.read_ct, 3)
+        assert.strictEqual(crashes, 2)
+        yield* eventually(Effect.map(ledgerCount, (n) => n === 30), "30 seconds")
+        assert.strictEqual(yield* count("SELECT count(DISTINCT idempotency_key) AS n FROM workers.probe_effects"), 30)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), 30)
+        worker.child.kill("SIGTERM")
+        assert.strictEqual((yield* worker.finished).code, 0)
+      })), 90_000)
+
+  it.live("a worker killed mid-job: the job completes in another worker after the visibility timeout, once", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const first = yield* startWorker(url)
+        yield* untilRunning(first)
+        yield* sendRecords(["slow-job"], { action: "record", sleep_ms: 6_000 })
+        yield* eventually(Effect.map(
+          count("SELECT count(*) AS n FROM pgmq.q_probe_main WHERE read_ct = 1 AND vt > clock_timestamp()"),
+          (n) => n === 1
+        ))
+        const second = yield* startWorker(url)
+        yield* untilRunning(second)
+        first.child.kill("SIGKILL")
+        yield* first.finished
+        yield* eventually(Effect.map(ledgerCount, (n) => n === 1), "30 seconds")
+        const [effect] = yield* sql<{ attempt: number }>`SELECT attempt FROM workers.probe_effects`
+        assert.strictEqual(effect!.attempt, 2)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), 1)
+        const [archived] = yield* sql<{ read_ct: number }>`SELECT read_ct FROM pgmq.a_probe_main`
+        assert.strictEqual(archived!.read_ct, 2)
+        second.child.kill("SIGTERM")
+        assert.strictEqual((yield* second.finished).code, 0)
+      })), 60_000)
+
+  it.live("SIGTERM while busy: in-flight jobs finish, the worker exits 0, the heartbeat says stopped", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const worker = yield* startWorker(url, { WORKER_CONCURRENCY: "4", WORKER_SHUTDOWN_GRACE: "15" })
+        yield* untilRunning(worker)
+        yield* Effect.flatMap(PgmqQueue, (pgmq) =>
+          pgmq.sendBatch(PROBE_QUEUE, [
+            ...["busy-1", "busy-2", "busy-3", "busy-4"].map((key) => envelope({ action: "record", sleep_ms: 1_500 }, key)),
+            envelope({ action: "record" }, "queued-behind")
+          ]))
+        yield* eventually(Effect.map(
+          count("SELECT jobs_in_flight AS n FROM workers.heartbeats"),
+          (n) => n === 4
+        ))
+        worker.child.kill("SIGTERM")
+        const exit = yield* worker.finished
+        assert.strictEqual(exit.code, 0)
+        assert.include(exit.stdout + exit.stderr, "stopping: no new jobs")
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects WHERE idempotency_key LIKE 'busy-%'"), 4)
+        const [health] = yield* sql<{ status: string; health: string; jobs_processed: string; jobs_in_flight: number }>`
+          SELECT status, health, jobs_processed, jobs_in_flight FROM workers.v_worker_health`
+        assert.deepStrictEqual(
+          [health!.status, health!.health, Number(health!.jobs_processed), health!.jobs_in_flight],
+          ["stopped", "stopped", 4, 0]
+        )
+        // The job that was never started is still there for the next worker.
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.q_probe_main WHERE vt <= clock_timestamp()"), 1)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.find_stale_workers(0)"), 0)
+      })), 60_000)
+})
