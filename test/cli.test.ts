@@ -52,7 +52,7 @@ describe("dragonfly db migrate", () => {
       assert.notInclude(result.stdout + result.stderr, "pw-do-not-print")
     }))
 
-  it.scoped("migrates an empty database, is a no-op the second time, and two at once are safe", () =>
+  it.scopedLive("migrates an empty database, is a no-op the second time, and two at once are safe", () =>
     Effect.gen(function*() {
       const empty = yield* TestDatabase.freshDatabase({ migrated: false })
       const [a, b] = yield* Effect.all([

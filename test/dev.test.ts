@@ -8,6 +8,7 @@ import { latestMigrationId } from "../src/db/migrations/index.js"
 import { catalogQueues } from "../src/queue/catalog.js"
 import { adminQuery } from "./support/admin.js"
 import { startNode } from "./support/processes.js"
+import { eventually } from "./support/runtime.js"
 
 const LOCAL_PASSWORD = "dragonfly-local"
 
@@ -30,7 +31,7 @@ const canConnect = (port: number) =>
   })
 
 describe("dragonfly dev (npm start)", () => {
-  it.scoped("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
+  it.scopedLive("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
     Effect.gen(function*() {
       const root = mkdtempSync(join(tmpdir(), "dragonfly-dev-test-"))
       chmodSync(root, 0o755)
@@ -43,7 +44,7 @@ describe("dragonfly dev (npm start)", () => {
       const port = Number(/:(\d+)\/dragonfly/.exec(line)![1])
       assert.notStrictEqual(port, busy)
       assert.include(first.output(), `applied 1_pgmq`)
-      assert.include(first.output(), "services    none yet")
+      assert.match(first.output(), /score +pid \d+ +\(node bin\/worker\.js score\)/)
       assert.notInclude(first.output(), LOCAL_PASSWORD)
 
       const url = `postgresql://postgres:${LOCAL_PASSWORD}@127.0.0.1:${port}/dragonfly`
@@ -52,6 +53,8 @@ describe("dragonfly dev (npm start)", () => {
       const queues = yield* Effect.promise(() => adminQuery(url, "SELECT queue_name FROM pgmq.list_queues()"))
       assert.includeMembers(queues.rows.map((row) => row.queue_name), [...catalogQueues])
       yield* Effect.promise(() => adminQuery(url, "CREATE TABLE kept_between_runs (id int)"))
+      const running = () => adminQuery(url, "SELECT service, status FROM workers.heartbeats ORDER BY started_at DESC LIMIT 1")
+      yield* eventually(Effect.map(Effect.promise(running), (rows) => rows.rows[0]?.status === "running"), "20 seconds")
 
       first.child.kill("SIGINT")
       const stopped = yield* first.finished
@@ -61,6 +64,11 @@ describe("dragonfly dev (npm start)", () => {
       const second = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(port)])
       yield* second.waitFor(/ready; Ctrl-C stops everything/)
       assert.include(second.output(), "migrations  up to date")
+      // the worker drained and said so before the dev stack stopped Postgres
+      const lastRun = yield* Effect.promise(() =>
+        adminQuery(url, "SELECT service, status FROM workers.heartbeats ORDER BY started_at")
+      )
+      assert.deepStrictEqual(lastRun.rows[0], { service: "score", status: "stopped" })
       const kept = yield* Effect.promise(() => adminQuery(url, "SELECT to_regclass('kept_between_runs') IS NOT NULL AS kept"))
       assert.isTrue(kept.rows[0].kept)
       second.child.kill("SIGTERM")

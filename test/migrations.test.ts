@@ -7,7 +7,7 @@ import { latestMigrationId } from "../src/db/migrations/index.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 
 describe("migrations", () => {
-  it.scoped("apply on an empty database, then are a no-op", () =>
+  it.scopedLive("apply on an empty database, then are a no-op", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const first = yield* migrate
@@ -20,7 +20,7 @@ describe("migrations", () => {
       assert.deepStrictEqual(schemas.map((s) => s.nspname), ["pgmq", "workers"])
     }).pipe(Effect.provide(TestDatabase.layer({ migrated: false }))))
 
-  it.scoped("four processes migrating the same empty database at once apply each migration once", () =>
+  it.scopedLive("four processes migrating the same empty database at once apply each migration once", () =>
     Effect.gen(function*() {
       const url = yield* TestDatabase.freshDatabase({ migrated: false })
       const runs = yield* Effect.all(

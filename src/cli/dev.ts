@@ -32,7 +32,7 @@ export const devCommand = Command.make("dev", { dataDir, port }, (options) =>
     )
     const running = yield* Effect.forEach(devServices, (service) => runService(service, env))
     for (const service of running) {
-      yield* Console.log(`  ${service.name.padEnd(11)} pid ${service.pid}`)
+      yield* Console.log(`  ${service.name.padEnd(11)} pid ${service.pid}  (${service.command})`)
       yield* Deferred.await(service.exited).pipe(
         Effect.flatMap((how) => Effect.logWarning(`${service.name} stopped (${how})`)),
         Effect.forkScoped

@@ -22,7 +22,7 @@ export interface Running {
 /** Only what a service needs, so the developer's own environment cannot leak into a test. */
 const baseEnv = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_FORMAT: "logfmt" })
 
-/** Starts `node <script> ...args` from the project root; killed (SIGKILL) if still running when the scope closes. */
+/** Starts `node <script> ...args` from the project root; its process group is killed when the scope closes. */
 export const startNode = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {}
@@ -32,7 +32,9 @@ export const startNode = (
       const child = spawn(process.execPath, [...args], {
         cwd: projectRoot,
         env: { ...baseEnv(), ...env },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group, so cleanup also reaches what it started (Postgres, workers).
+        detached: true
       })
       let stdout = ""
       let stderr = ""
@@ -65,7 +67,14 @@ export const startNode = (
         })
       return { child, output, waitFor, finished: Effect.promise(() => exited) }
     }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+    ({ child }) =>
+      Effect.sync(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL")
+        } catch {
+          // the group is gone already
+        }
+      })
   )
 
 /** Runs to completion. */

@@ -11,6 +11,8 @@ export interface ServiceCommand {
 export interface RunningService {
   readonly name: string
   readonly pid: number
+  /** As typed by a person: `node bin/worker.js score`. */
+  readonly command: string
   /** Completes with the exit code (or signal name) when the process ends. */
   readonly exited: Deferred.Deferred<string>
 }
@@ -61,5 +63,8 @@ export const runService = (
           }
         })
     )
-    return { name: service.name, pid: child.pid ?? -1, exited }
+    const shown = [service.command === process.execPath ? "node" : service.command, ...service.args.map((arg) =>
+      arg.includes("/bin/") ? `bin/${arg.split("/bin/").pop()}` : arg
+    )]
+    return { name: service.name, pid: child.pid ?? -1, command: shown.join(" "), exited }
   })
