@@ -65,6 +65,7 @@ export const hasSpinningReadWithPoll = (version: string) => {
 }
 
 const MESSAGE_COLUMNS = "msg_id, read_ct, enqueued_at, vt, message"
+const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 const METRICS_COLUMNS = "queue_name, queue_length, newest_msg_age_sec, oldest_msg_age_sec, total_messages, scrape_time"
 
 const decodeMessages = Schema.decodeUnknown(Schema.Array(QueueMessage))
@@ -118,6 +119,30 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
           options.quantity
         ])
       )
+    })
+
+    /**
+     * `read`, and for each message whether its job is already completed: its envelope's
+     * (org_id, idempotency_key) is in the runtime's ledger (workers.job_ledger). One round trip
+     * for what the worker would otherwise ask in two.
+     */
+    const readWithLedger = Effect.fn("PgmqQueue.readWithLedger")(function*(queue: QueueName, options: ReadOptions) {
+      const rows = yield* sql.unsafe<{ readonly completed: boolean }>(
+        // LATERAL … LIMIT 1 keeps this an index probe per message; a plain EXISTS lets the planner
+        // hash the whole ledger, since it cannot tell how few rows pgmq.read returns.
+        `SELECT r.msg_id, r.read_ct, r.enqueued_at, r.vt, r.message, c.done IS NOT NULL AS completed
+         FROM pgmq.read($1::text, $2::integer, $3::integer) r
+         LEFT JOIN LATERAL (
+           SELECT true AS done FROM workers.job_ledger l
+           WHERE l.org_id = CASE WHEN r.message->>'org_id' ~* '${UUID_PATTERN}' THEN (r.message->>'org_id')::uuid END
+             AND l.idempotency_key = r.message->>'idempotency_key'
+           LIMIT 1
+         ) c ON true
+         ORDER BY r.msg_id`,
+        [queue, options.visibilityTimeout, options.quantity]
+      )
+      const decoded = yield* messages(rows)
+      return decoded.map((message, i) => ({ message, completed: rows[i]!.completed === true }))
     })
 
     const pollFromClient = (queue: QueueName, options: PollOptions) =>
@@ -244,6 +269,7 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       send,
       sendBatch,
       read,
+      readWithLedger,
       readWithPoll,
       delete: deleteOne,
       deleteBatch,

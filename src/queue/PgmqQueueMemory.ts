@@ -98,6 +98,9 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
       send: (queue, message, options) => Effect.map(sendBatch(queue, [message], options), (ids) => ids[0]!),
       sendBatch,
       read,
+      /** No ledger in memory: nothing is ever completed before. */
+      readWithLedger: (queue, options) =>
+        Effect.map(read(queue, options), (messages) => messages.map((message) => ({ message, completed: false }))),
       readWithPoll: (queue, options) =>
         Effect.gen(function*() {
           const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000

@@ -14,10 +14,11 @@ export interface Held {
 }
 
 export type Settlement =
-  /** Done: record the key, run the job's writes, archive — one transaction. */
+  /**
+   * Done: record the key, run the job's writes, archive — one transaction. A key completed
+   * before is a duplicate: archived, its writes not run.
+   */
   | { readonly _tag: "Complete"; readonly held: Held; readonly envelope: JobEnvelope; readonly writes?: Writes }
-  /** The key was completed before: archive without running anything. */
-  | { readonly _tag: "Duplicate"; readonly held: Held }
   /** Give up: copy to the dead-letter queue and archive. */
   | { readonly _tag: "DeadLetter"; readonly held: Held; readonly input: DeadLetterInput }
 
@@ -87,8 +88,6 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           else results.set(p, { _tag: "WritesFailed", cause: exit.cause })
         }
 
-        for (const p of fenced) if (p.settlement._tag === "Duplicate") settled(p, true)
-
         const dead = fenced.filter((p) => p.settlement._tag === "DeadLetter")
         yield* deadLetter.sendAll(dead.map((p) => (p.settlement as Extract<Settlement, { _tag: "DeadLetter" }>).input))
         for (const p of dead) settled(p, false)
@@ -97,11 +96,31 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         return results
       }).pipe(sql.withTransaction)
 
+    /** The common case, jobs without writes: one statement, no explicit transaction. */
+    const settlePlain = (queue: QueueName, group: ReadonlyArray<Pending>) =>
+      Effect.gen(function*() {
+        const outcomes = yield* ledger.completeAndArchive(
+          queue,
+          group.map((p) => {
+            const s = p.settlement as Extract<Settlement, { _tag: "Complete" }>
+            return { envelope: s.envelope, queue, msgId: s.held.message.msgId, readCt: s.held.message.readCt }
+          })
+        )
+        return new Map(group.map((p): [Pending, SettleResult] => {
+          const outcome = outcomes.get(p.settlement.held.message.msgId)
+          return [p, outcome === "completed" || outcome === "duplicate"
+            ? { _tag: "Settled", duplicate: outcome === "duplicate" }
+            : { _tag: "LeaseLost" }]
+        }))
+      })
+
+    const isPlain = (p: Pending) => p.settlement._tag === "Complete" && p.settlement.writes === undefined
+
     const settleAll = (batch: ReadonlyArray<Pending>) =>
       Effect.forEach(
         groupByQueue(batch),
         ([queue, group]) =>
-          settleGroup(queue, group).pipe(
+          (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
             Effect.matchEffect({
               onFailure: (error) =>
                 Effect.logError("settling jobs failed; their messages will be delivered again", error).pipe(
@@ -114,8 +133,15 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         { discard: true }
       )
 
-    yield* Queue.takeBetween(pending, 1, MAX_GROUP).pipe(
-      Effect.flatMap((batch) => settleAll(Chunk.toReadonlyArray(batch))),
+    // After the first settlement, let the other jobs that finished in the same tick queue theirs.
+    const nextGroup = Effect.gen(function*() {
+      const first = yield* Queue.take(pending)
+      yield* Effect.yieldNow()
+      return [first, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(pending, MAX_GROUP - 1))]
+    })
+
+    yield* nextGroup.pipe(
+      Effect.flatMap(settleAll),
       Effect.catchAllCause((cause) => Effect.logError("acknowledger loop", cause)),
       Effect.forever,
       Effect.forkScoped

@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { JobEnvelope } from "../envelope/index.js"
 import type { MessageId } from "../queue/PgmqQueue.js"
+import type { QueueName } from "../queue/QueueName.js"
 import { WorkerIdentity } from "./WorkerIdentity.js"
 
 export interface LedgerEntry {
@@ -9,6 +10,8 @@ export interface LedgerEntry {
   readonly queue: string
   readonly msgId: MessageId
 }
+
+export type CompleteOutcome = "completed" | "duplicate" | "lease_lost"
 
 export const ledgerKey = (orgId: string, idempotencyKey: string) => `${orgId}\u0000${idempotencyKey}`
 const keyOf = (envelope: JobEnvelope) => ledgerKey(envelope.org_id, envelope.idempotency_key)
@@ -55,6 +58,26 @@ export class IdempotencyLedger extends Effect.Service<IdempotencyLedger>()("runt
       return new Set(rows.map((row) => ledgerKey(row.org_id, row.idempotency_key)))
     })
 
-    return { completed, complete, keyOf } as const
+    /**
+     * For jobs with no writes of their own: fence, record and archive in one statement (one
+     * round trip, one commit) — see migration 0007. Returns the outcome per message.
+     */
+    const completeAndArchive = Effect.fn("IdempotencyLedger.completeAndArchive")(
+      function*(queue: QueueName, jobs: ReadonlyArray<LedgerEntry & { readonly readCt: number }>) {
+        const rows = yield* sql<{ readonly settled_msg_id: string; readonly outcome: CompleteOutcome }>`
+          SELECT settled_msg_id, outcome FROM workers.complete_jobs(
+            ${queue}::text,
+            ${jobs.map((j) => j.msgId)}::bigint[],
+            ${jobs.map((j) => j.readCt)}::integer[],
+            ${jobs.map((j) => j.envelope.org_id)}::uuid[],
+            ${jobs.map((j) => j.envelope.idempotency_key)}::text[],
+            ${jobs.map((j) => j.envelope.job_id)}::uuid[],
+            ${identity.workerId}::text
+          )`
+        return new Map(rows.map((row) => [Number(row.settled_msg_id) as MessageId, row.outcome]))
+      }
+    )
+
+    return { completed, complete, completeAndArchive, keyOf } as const
   })
 }) {}

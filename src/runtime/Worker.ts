@@ -1,4 +1,4 @@
-import { Cause, Chunk, Duration, Effect, Either, Fiber, FiberSet, Layer, Option, Queue, Ref, Schedule } from "effect"
+import { Cause, Clock, Duration, Effect, Either, Fiber, FiberSet, Layer, Option, Ref, Schedule } from "effect"
 import { Alert, Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
 import type { DeadLetterReason, ErrorInfo } from "../deadletter/DeadLetter.js"
@@ -8,9 +8,9 @@ import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { Acknowledger, type Held, type Settlement } from "./Acknowledger.js"
-import { IdempotencyLedger } from "./IdempotencyLedger.js"
-import { JobHandler, type Writes } from "./JobHandler.js"
+import { JobHandler, noWrites, type Writes } from "./JobHandler.js"
 import { redeliveryDelaySeconds } from "./retryPolicy.js"
+import * as Slots from "./Slots.js"
 import { WorkerIdentity } from "./WorkerIdentity.js"
 
 /** A read message with its envelope decoded (or the reason it is not one). */
@@ -21,6 +21,8 @@ interface Taken {
 }
 
 const FIRST_IDLE_POLL = Duration.millis(5)
+/** Under load, how long the poller may wait for a whole batch of free slots before reading fewer. */
+const GATHER_WINDOW = Duration.millis(20)
 
 /** Tag, message and details of whatever a job failed with: typed error, defect or SQL error. */
 export const errorInfo = (cause: Cause.Cause<unknown>): ErrorInfo => {
@@ -48,7 +50,7 @@ const describe = (consumes: Consumes) => consumes._tag === "Queue" ? consumes.qu
 export const layer = (consumes: Consumes): Layer.Layer<
   never,
   never,
-  WorkerConfig | PgmqQueue | JobHandler | Acknowledger | Heartbeat | Discord | IdempotencyLedger | WorkerIdentity
+  WorkerConfig | PgmqQueue | JobHandler | Acknowledger | Heartbeat | Discord | WorkerIdentity
 > =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const config = yield* WorkerConfig
@@ -57,7 +59,6 @@ export const layer = (consumes: Consumes): Layer.Layer<
     const acknowledger = yield* Acknowledger
     const heartbeat = yield* Heartbeat
     const discord = yield* Discord
-    const ledger = yield* IdempotencyLedger
     const identity = yield* WorkerIdentity
     const vt = config.visibilityTimeoutSeconds
 
@@ -81,18 +82,34 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     // --- one job ---------------------------------------------------------------------------
 
-    /** Keeps the message invisible to others while the job runs: extended every third of the lease. */
-    const withLease = <A, E, R>(held: Held, self: Effect.Effect<A, E, R>) => {
-      const every = Duration.seconds(Math.max(1, Math.floor(vt / 3)))
-      const extend = pgmq.setVtIfDelivery(held.queue, held.message.msgId, held.message.readCt, vt).pipe(
-        Effect.flatMap((ours) => ours ? Effect.void : Effect.logWarning("lease lost: another delivery holds the message")),
-        Effect.catchAllCause((cause) => Effect.logWarning("lease not extended", cause))
+    /**
+     * Leases: while a job runs its message stays invisible to other workers. One keeper fiber
+     * extends, every third of the visibility timeout, the leases of the jobs that have been running
+     * at least that long (fenced by read_ct, so a lost lease is never extended for someone else).
+     */
+    const leaseEvery = Duration.seconds(Math.max(1, Math.floor(vt / 3)))
+    const running = new Map<string, { readonly held: Held; readonly since: number }>()
+    const leaseKey = (held: Held) => `${held.queue}/${held.message.msgId}`
+    const extendLeases = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const due = [...running.values()].filter((lease) => now - lease.since >= Duration.toMillis(leaseEvery))
+      yield* Effect.forEach(due, ({ held }) =>
+        pgmq.setVtIfDelivery(held.queue, held.message.msgId, held.message.readCt, vt).pipe(
+          Effect.flatMap((ours) =>
+            ours ? Effect.void : Effect.logWarning("lease lost: another delivery holds the message").pipe(
+              Effect.annotateLogs({ queue: held.queue, msg_id: held.message.msgId })
+            )
+          )
+        ), { discard: true })
+    }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("leases not extended", cause)))
+    yield* extendLeases.pipe(Effect.repeat(Schedule.spaced(leaseEvery)), Effect.forkScoped)
+
+    const withLease = <A, E, R>(held: Held, self: Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.flatMap(Clock.currentTimeMillis, (since) => Effect.sync(() => running.set(leaseKey(held), { held, since }))),
+        () => self,
+        () => Effect.sync(() => running.delete(leaseKey(held)))
       )
-      return Effect.scoped(Effect.zipRight(
-        Effect.forkScoped(extend.pipe(Effect.repeat(Schedule.spaced(every)), Effect.delay(every))),
-        self
-      ))
-    }
 
     const deadLetter = (held: Held, reason: DeadLetterReason, error: ErrorInfo) =>
       Effect.gen(function*() {
@@ -171,11 +188,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         }
         const envelope = taken.envelope.right
         const job = Effect.gen(function*() {
-          if (taken.alreadyCompleted) {
-            const result = yield* acknowledger.settle({ _tag: "Duplicate", held })
-            if (result._tag === "Settled") yield* heartbeat.processed(1)
-            return
-          }
+          if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined)
           const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt }).pipe(
             Effect.exit
           )
@@ -183,12 +196,13 @@ export const layer = (consumes: Consumes): Layer.Layer<
             if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
             return yield* failed(held, outcome.cause)
           }
-          yield* complete(held, envelope, outcome.value === Effect.void ? undefined : outcome.value)
+          yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value)
         })
         yield* withLease(held, job).pipe(
           Effect.annotateLogs({ job_id: envelope.job_id, trace_id: envelope.trace_id }),
           Effect.withSpan("Worker.job", {
-            attributes: { trace_id: envelope.trace_id, job_id: envelope.job_id, "envelope.attempt": envelope.attempt }
+            attributes: { trace_id: envelope.trace_id, job_id: envelope.job_id, "envelope.attempt": envelope.attempt },
+            captureStackTrace: false
           })
         )
       }).pipe(
@@ -205,8 +219,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     // --- the poller ----------------------------------------------------------------------------
 
-    const slots = yield* Queue.bounded<void>(config.concurrency)
-    yield* Queue.offerAll(slots, Array.from({ length: config.concurrency }, () => undefined))
+    const slots = yield* Slots.make(config.concurrency, config.batchSize, GATHER_WINDOW)
     const jobs = yield* FiberSet.make<void, never>()
     const rotation = yield* Ref.make(0)
 
@@ -215,44 +228,30 @@ export const layer = (consumes: Consumes): Layer.Layer<
       Effect.gen(function*() {
         const all = yield* Ref.get(queues)
         const start = yield* Ref.getAndUpdate(rotation, (n) => n + 1)
-        const taken: Array<Held> = []
+        const taken: Array<Taken> = []
         for (let i = 0; i < all.length && taken.length < wanted; i++) {
           const queue = all[(start + i) % all.length]!
-          const messages = yield* pgmq.read(queue, { visibilityTimeout: vt, quantity: wanted - taken.length })
-          for (const message of messages) taken.push({ queue, message })
+          const read = yield* pgmq.readWithLedger(queue, { visibilityTimeout: vt, quantity: wanted - taken.length })
+          for (const { completed, message } of read) {
+            taken.push({ held: { queue, message }, envelope: Envelope.decodeEither(message.message), alreadyCompleted: completed })
+          }
         }
         return taken
       })
 
-    const prepare = (held: ReadonlyArray<Held>) =>
-      Effect.gen(function*() {
-        const decoded = held.map((h) => ({ held: h, envelope: Envelope.decodeEither(h.message.message) }))
-        const valid = decoded.flatMap((d) => (Either.isRight(d.envelope) ? [d.envelope.right] : []))
-        const done = yield* ledger.completed(valid)
-        return decoded.map((d): Taken => ({
-          ...d,
-          alreadyCompleted: Either.isRight(d.envelope) && done.has(ledger.keyOf(d.envelope.right))
-        }))
-      })
-
     const idleDelay = yield* Ref.make(FIRST_IDLE_POLL)
     const pollOnce = Effect.gen(function*() {
-      const free = yield* Queue.takeBetween(slots, 1, config.batchSize)
-      const taken = yield* readRound(free.length).pipe(
-        Effect.onError(() => Queue.offerAll(slots, free))
-      )
-      yield* Queue.offerAll(slots, Chunk.drop(free, taken.length))
+      const free = yield* slots.acquire
+      const taken = yield* readRound(free).pipe(Effect.onError(() => slots.release(free)))
+      yield* slots.release(free - taken.length)
       if (taken.length === 0) {
         const delay = yield* Ref.getAndUpdate(idleDelay, (d) => Duration.min(Duration.times(d, 2), config.idlePoll))
         return yield* Effect.sleep(delay)
       }
       yield* Ref.set(idleDelay, FIRST_IDLE_POLL)
-      const prepared = yield* prepare(taken).pipe(
-        Effect.onError(() => Queue.offerAll(slots, Array.from({ length: taken.length }, () => undefined)))
-      )
-      for (const job of prepared) {
+      for (const job of taken) {
         yield* heartbeat.jobStarted
-        yield* FiberSet.run(jobs, runJob(job).pipe(Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, Queue.offer(slots, undefined)))))
+        yield* FiberSet.run(jobs, runJob(job).pipe(Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, slots.release(1)))))
       }
     })
 

@@ -6,6 +6,7 @@ import queues from "./0003_queues.js"
 import workerRuntime from "./0004_worker_runtime.js"
 import domain from "./0005_domain.js"
 import probe from "./0006_probe.js"
+import completeJobs from "./0007_complete_jobs.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -14,7 +15,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0003_queues": queues,
   "0004_worker_runtime": workerRuntime,
   "0005_domain": domain,
-  "0006_probe": probe
+  "0006_probe": probe,
+  "0007_complete_jobs": completeJobs
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
