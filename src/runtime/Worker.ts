@@ -150,12 +150,19 @@ export const layer = (consumes: Consumes): Layer.Layer<
         )
       })
 
-    const complete = (held: Held, envelope: Envelope.JobEnvelope, writes: Writes | undefined) =>
+    /** Whether the job gave its slot back early (see `Slots.handOff`). */
+    interface Slot {
+      handedOff: boolean
+    }
+
+    const complete = (held: Held, envelope: Envelope.JobEnvelope, writes: Writes | undefined, slot: Slot) =>
       Effect.gen(function*() {
         const settlement: Settlement = writes === undefined
           ? { _tag: "Complete", held, envelope }
           : { _tag: "Complete", held, envelope, writes }
-        const result = yield* acknowledger.settle(settlement)
+        slot.handedOff = true
+        yield* slots.handOff
+        const result = yield* acknowledger.settle(settlement).pipe(Effect.ensuring(slots.settled))
         switch (result._tag) {
           case "Settled":
             yield* heartbeat.processed(1)
@@ -169,7 +176,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         }
       })
 
-    const runJob = (taken: Taken) =>
+    const runJob = (taken: Taken, slot: Slot) =>
       Effect.gen(function*() {
         const { held } = taken
         const attempt = held.message.readCt
@@ -188,7 +195,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         }
         const envelope = taken.envelope.right
         const job = Effect.gen(function*() {
-          if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined)
+          if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined, slot)
           const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt }).pipe(
             Effect.exit
           )
@@ -196,7 +203,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
             if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
             return yield* failed(held, outcome.cause)
           }
-          yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value)
+          yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value, slot)
         })
         yield* withLease(held, job).pipe(
           Effect.annotateLogs({ job_id: envelope.job_id, trace_id: envelope.trace_id }),
@@ -251,7 +258,13 @@ export const layer = (consumes: Consumes): Layer.Layer<
       yield* Ref.set(idleDelay, FIRST_IDLE_POLL)
       for (const job of taken) {
         yield* heartbeat.jobStarted
-        yield* FiberSet.run(jobs, runJob(job).pipe(Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, slots.release(1)))))
+        const slot: Slot = { handedOff: false }
+        yield* FiberSet.run(
+          jobs,
+          runJob(job, slot).pipe(
+            Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, Effect.suspend(() => slot.handedOff ? Effect.void : slots.release(1))))
+          )
+        )
       }
     })
 
