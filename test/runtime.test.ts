@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Ref, Scope } from "effect"
+import { Duration, Effect, Exit, HashMap, Layer, Logger, Ref, Scope } from "effect"
 import { Alert } from "../src/alerts/index.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { queueName } from "../src/queue/QueueName.js"
@@ -67,6 +67,28 @@ describe("worker runtime", () => {
       assert.strictEqual(yield* archived(msgId), 1)
       const alerts = yield* Ref.get(yield* RecordedAlerts)
       assert.deepStrictEqual(alerts.map((a) => Alert.$is("DeadLettered")(a) ? a.reason : a._tag), ["invalid_envelope"])
+    })))
+
+  it.live("logs carry trace_id, job_id, queue and msg_id", () =>
+    withDatabase(Effect.gen(function*() {
+      const lines = yield* Ref.make<ReadonlyArray<{ message: string; annotations: Record<string, unknown> }>>([])
+      const capture = Logger.make(({ annotations, message }) =>
+        Effect.runSync(Ref.update(lines, (all) => [...all, {
+          message: String(message),
+          annotations: Object.fromEntries(HashMap.toEntries(annotations))
+        }]))
+      )
+      const wire = envelope({ action: "fail", kind: "permanent" }, "k-logged")
+      const msgId = yield* send(wire)
+      yield* startWorker().pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1))
+      const logged = (yield* Ref.get(lines)).find((line) => line.message.startsWith("dead-lettered"))
+      assert.deepInclude(logged!.annotations, {
+        trace_id: wire.trace_id,
+        job_id: wire.job_id,
+        queue: "probe_main",
+        msg_id: msgId
+      })
     })))
 
   it.live("dead-letters a payload the service rejects, naming the field", () =>
