@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import * as Net from "node:net"
 import { latestMigrationId } from "../src/db/migrations/index.js"
+import { closedPort } from "./support/net.js"
 import { runNode } from "./support/processes.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 
@@ -36,12 +36,7 @@ describe("dragonfly db migrate", () => {
 
   it.live("fails with a clear message when the database cannot be reached", () =>
     Effect.gen(function*() {
-      const port = yield* Effect.async<number>((resume) => {
-        const server = Net.createServer().listen(0, "127.0.0.1", () => {
-          const { port } = server.address() as Net.AddressInfo
-          server.close(() => resume(Effect.succeed(port)))
-        })
-      })
+      const port = yield* closedPort
       const result = yield* runNode(["bin/dragonfly.js", "db", "migrate"], {
         ...devEnv(Redacted.make(`postgresql://postgres:pw-do-not-print@127.0.0.1:${port}/dragonfly`)),
         DB_CONNECT_RETRY_SECONDS: "1"

@@ -1,17 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Redacted, Ref } from "effect"
-import * as Net from "node:net"
 import * as Database from "../src/db/Database.js"
+import { closedPort } from "./support/net.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 
-/** A port nothing listens on: bound, then released. */
-const closedPort = Effect.async<number>((resume) => {
-  const server = Net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const capturingLogger = (lines: Ref.Ref<ReadonlyArray<string>>) =>
   Logger.replace(

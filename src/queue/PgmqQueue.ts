@@ -64,6 +64,22 @@ export const hasSpinningReadWithPoll = (version: string) => {
   return false
 }
 
+/** `read_with_poll` done from the client: read, sleep `pollIntervalMs`, until rows or `maxPollSeconds`. */
+export const pollByReading = <E>(
+  read: (queue: QueueName, options: ReadOptions) => Effect.Effect<ReadonlyArray<QueueMessage>, E>,
+  queue: QueueName,
+  options: PollOptions
+) =>
+  Effect.gen(function*() {
+    const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
+    while (true) {
+      const batch = yield* read(queue, options)
+      const now = yield* Clock.currentTimeMillis
+      if (batch.length > 0 || now >= deadline) return batch
+      yield* Effect.sleep(Duration.millis(Math.min(options.pollIntervalMs, deadline - now)))
+    }
+  })
+
 const MESSAGE_COLUMNS = "msg_id, read_ct, enqueued_at, vt, message"
 const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 const METRICS_COLUMNS = "queue_name, queue_length, newest_msg_age_sec, oldest_msg_age_sec, total_messages, scrape_time"
@@ -145,20 +161,9 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       return decoded.map((message, i) => ({ message, completed: rows[i]!.completed === true }))
     })
 
-    const pollFromClient = (queue: QueueName, options: PollOptions) =>
-      Effect.gen(function*() {
-        const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
-        while (true) {
-          const batch = yield* read(queue, options)
-          const now = yield* Clock.currentTimeMillis
-          if (batch.length > 0 || now >= deadline) return batch
-          yield* Effect.sleep(Duration.millis(Math.min(options.pollIntervalMs, deadline - now)))
-        }
-      })
-
     /** Waits up to `maxPollSeconds` for a message, returning as soon as one is visible. */
     const readWithPoll = Effect.fn("PgmqQueue.readWithPoll")(function*(queue: QueueName, options: PollOptions) {
-      if (!pollOnServer && options.pollIntervalMs < 1000) return yield* pollFromClient(queue, options)
+      if (!pollOnServer && options.pollIntervalMs < 1000) return yield* pollByReading(read, queue, options)
       return yield* messages(
         yield* sql.unsafe(
           `SELECT ${MESSAGE_COLUMNS} FROM pgmq.read_with_poll($1::text, $2::integer, $3::integer, $4::integer, $5::integer)`,

@@ -1,6 +1,6 @@
 import { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer, Option, Ref } from "effect"
-import { type MessageId, PgmqQueue, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
+import { type MessageId, PgmqQueue, pollByReading, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
 import type { QueueName } from "./QueueName.js"
 
 interface StoredMessage {
@@ -101,16 +101,7 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
       /** No ledger in memory: nothing is ever completed before. */
       readWithLedger: (queue, options) =>
         Effect.map(read(queue, options), (messages) => messages.map((message) => ({ message, completed: false }))),
-      readWithPoll: (queue, options) =>
-        Effect.gen(function*() {
-          const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
-          while (true) {
-            const batch = yield* read(queue, options)
-            const now = yield* Clock.currentTimeMillis
-            if (batch.length > 0 || now >= deadline) return batch
-            yield* Effect.sleep(Math.min(options.pollIntervalMs, deadline - now))
-          }
-        }),
+      readWithPoll: (queue, options) => pollByReading(read, queue, options),
       delete: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),
       deleteBatch: (queue, msgIds) => remove(queue, msgIds),
       archive: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),

@@ -69,7 +69,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
           all.map((q) => q.queueName as QueueName).filter((q) => q.startsWith(consumes.prefix) && q !== DEAD_LETTER_QUEUE)
         )
       )
-    const queues = yield* Ref.make<ReadonlyArray<QueueName>>(yield* Effect.orDie(resolveQueues))
+    const queues = yield* Ref.make<ReadonlyArray<QueueName>>([])
     const refreshQueues = resolveQueues.pipe(
       Effect.tap((found) => Ref.set(queues, found)),
       Effect.tap((found) => heartbeat.setQueues(describe(consumes), found)),
