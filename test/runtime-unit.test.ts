@@ -1,0 +1,98 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Layer, Ref, Schema, TestClock } from "effect"
+import { Discord } from "../src/alerts/index.js"
+import { WorkerConfig } from "../src/config/index.js"
+import { DeadLetter } from "../src/deadletter/DeadLetter.js"
+import { Heartbeat } from "../src/heartbeat/Heartbeat.js"
+import { PgmqQueue } from "../src/queue/PgmqQueue.js"
+import { layerMemory as PgmqMemory } from "../src/queue/PgmqQueueMemory.js"
+import { DEAD_LETTER_QUEUE } from "../src/queue/catalog.js"
+import { Acknowledger } from "../src/runtime/Acknowledger.js"
+import { IdempotencyLedger } from "../src/runtime/IdempotencyLedger.js"
+import { JobHandler, noWrites, Retryable, WorkerIdentity } from "../src/runtime/index.js"
+import { make as makeHandler } from "../src/runtime/JobHandler.js"
+import * as Worker from "../src/runtime/Worker.js"
+import { envelope, PROBE_QUEUE, workerSettings } from "./support/runtime.js"
+
+/** Attempt times (ms on the TestClock) of each job, by idempotency key. */
+class Attempts extends Effect.Service<Attempts>()("test/Attempts", {
+  effect: Ref.make<Record<string, ReadonlyArray<number>>>({})
+}) {}
+
+/** Fails retryably until the job's `succeed_on` attempt (never, when absent). */
+const FlakyHandler = Layer.effect(
+  JobHandler,
+  Effect.map(Attempts, (attempts) =>
+    makeHandler({
+      payload: Schema.Struct({ succeed_on: Schema.optional(Schema.Int) }),
+      handle: (job) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          yield* Ref.update(attempts, (all) => ({
+            ...all,
+            [job.envelope.idempotency_key]: [...(all[job.envelope.idempotency_key] ?? []), now]
+          }))
+          if (job.payload.succeed_on !== undefined && job.attempt >= job.payload.succeed_on) return noWrites
+          return yield* new Retryable({ message: `not yet (attempt ${job.attempt})` })
+        })
+    }))
+)
+
+/** The whole runtime in memory: no Postgres, time on the TestClock. */
+const inMemory = (maxAttempts: number) => {
+  const base = Layer.mergeAll(
+    PgmqMemory,
+    Heartbeat.layerMemory,
+    Discord.layerNoop,
+    Layer.succeed(WorkerConfig, workerSettings({ maxAttempts })),
+    Layer.succeed(WorkerIdentity, WorkerIdentity.make("unit")),
+    FlakyHandler.pipe(Layer.provideMerge(Attempts.Default))
+  )
+  const services = Layer.mergeAll(IdempotencyLedger.layerMemory, DeadLetter.Default).pipe(Layer.provideMerge(base))
+  return Acknowledger.layerMemory.pipe(Layer.provideMerge(services))
+}
+
+const runFor = (millis: number) =>
+  Effect.forEach(Array.from({ length: millis / 100 }), () => TestClock.adjust("100 millis"), { discard: true })
+
+const seconds = (times: ReadonlyArray<number>) => times.slice(1).map((t, i) => (t - times[i]!) / 1000)
+
+describe("worker runtime in memory (TestClock)", () => {
+  it.scoped("retryable, then success: redelivered after the schedule's delays, then archived", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      yield* pgmq.send(PROBE_QUEUE, envelope({ succeed_on: 3 }, "k-flaky"))
+      yield* Layer.build(Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }))
+      yield* runFor(1_000)
+      assert.lengthOf((yield* Ref.get(yield* Attempts))["k-flaky"]!, 1)
+      yield* runFor(10_000)
+      const times = (yield* Ref.get(yield* Attempts))["k-flaky"]!
+      assert.lengthOf(times, 3)
+      const [first, second] = seconds(times)
+      // 2 s then 4 s, ±20 % jitter, whole seconds (pgmq's unit), plus at most one idle poll
+      assert.isTrue(first! >= 2 && first! <= 3.2, `first redelivery after ${first} s`)
+      assert.isTrue(second! >= 4 && second! <= 5.2, `second redelivery after ${second} s`)
+      assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
+      assert.strictEqual((yield* pgmq.metrics(DEAD_LETTER_QUEUE)).queueLength, 0)
+      const stats = yield* (yield* Heartbeat).stats
+      assert.deepStrictEqual([stats.processed, stats.failed, stats.deadLettered, stats.inFlight], [1, 2, 0, 0])
+    }).pipe(Effect.provide(inMemory(5))))
+
+  it.scoped("a job that never succeeds is dead-lettered on the last allowed attempt", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      yield* pgmq.send(PROBE_QUEUE, envelope({}, "k-hopeless"))
+      yield* Layer.build(Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }))
+      yield* runFor(30_000)
+      assert.lengthOf((yield* Ref.get(yield* Attempts))["k-hopeless"]!, 3)
+      const [dead] = yield* pgmq.read(DEAD_LETTER_QUEUE, { visibilityTimeout: 30, quantity: 10 })
+      const record = dead!.message as { reason: string; read_ct: number; error: { tag: string; message: string } }
+      assert.deepStrictEqual([record.reason, record.read_ct, record.error.tag], ["max_attempts_exceeded", 3, "Retryable"])
+      assert.strictEqual(record.error.message, "not yet (attempt 3)")
+      assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
+    }).pipe(Effect.provide(inMemory(3))))
+})
