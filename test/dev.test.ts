@@ -3,11 +3,11 @@ import { Effect } from "effect"
 import { mkdtempSync } from "node:fs"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { latestMigrationId } from "../src/db/migrations/index.js"
 import { catalogQueues } from "../src/queue/catalog.js"
 import { adminQuery } from "./support/admin.js"
-import { startNode } from "./support/processes.js"
+import { projectRoot, startNode } from "./support/processes.js"
 import { eventually } from "./support/runtime.js"
 
 const LOCAL_PASSWORD = "dragonfly-local"
@@ -34,7 +34,8 @@ describe("dragonfly dev (npm start)", () => {
   it.scopedLive("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
     Effect.gen(function*() {
       const root = mkdtempSync(join(tmpdir(), "dragonfly-dev-test-"))
-      const dataDir = join(root, "pgdata")
+      // relative, like the default `.dragonfly/pgdata`
+      const dataDir = relative(projectRoot, join(root, "pgdata"))
       const busy = yield* occupiedPort
 
       const first = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(busy)])

@@ -1,7 +1,7 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
 import { chmodSync, existsSync, readdirSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
-import { dirname, parse } from "node:path"
+import { dirname, parse, resolve } from "node:path"
 import * as Net from "node:net"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
@@ -62,7 +62,7 @@ const isRoot = process.getuid?.() === 0
  */
 const makeTraversable = (path: string) => {
   const changed: Array<string> = []
-  for (let dir = path; dir !== parse(dir).root; dir = dirname(dir)) {
+  for (let dir = resolve(path); dir !== parse(dir).root; dir = dirname(dir)) {
     if (!existsSync(dir)) continue
     const mode = statSync(dir).mode
     if ((mode & 0o001) === 0) {
@@ -104,9 +104,10 @@ const isEmptyOrMissing = (dataDir: string) => !existsSync(dataDir) || readdirSyn
  * stopped when the scope closes.
  */
 export const start = (
-  options: EmbeddedPostgresOptions
+  given: EmbeddedPostgresOptions
 ): Effect.Effect<EmbeddedServer, EmbeddedPostgresError, Scope.Scope> =>
   Effect.gen(function*() {
+    const options = { ...given, dataDir: resolve(given.dataDir) }
     const EmbeddedPostgres = yield* importWithoutExitHooks
     if (isRoot) {
       const changed = yield* Effect.try({
