@@ -9,8 +9,7 @@ import { layerMemory as PgmqMemory } from "../src/queue/PgmqQueueMemory.js"
 import { DEAD_LETTER_QUEUE } from "../src/queue/catalog.js"
 import { Acknowledger } from "../src/runtime/Acknowledger.js"
 import { IdempotencyLedger } from "../src/runtime/IdempotencyLedger.js"
-import { JobHandler, noWrites, Retryable, WorkerIdentity } from "../src/runtime/index.js"
-import { make as makeHandler } from "../src/runtime/JobHandler.js"
+import { JobHandler, makeJobHandler, noWrites, Retryable, WorkerIdentity } from "../src/runtime/index.js"
 import * as Worker from "../src/runtime/Worker.js"
 import { envelope, PROBE_QUEUE, workerSettings } from "./support/runtime.js"
 
@@ -23,7 +22,7 @@ class Attempts extends Effect.Service<Attempts>()("test/Attempts", {
 const FlakyHandler = Layer.effect(
   JobHandler,
   Effect.map(Attempts, (attempts) =>
-    makeHandler({
+    makeJobHandler({
       payload: Schema.Struct({ succeed_on: Schema.optional(Schema.Int) }),
       handle: (job) =>
         Effect.gen(function*() {

@@ -14,8 +14,7 @@ import * as Envelope from "../envelope/index.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
-import { JobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
-import { make as makeHandler } from "../runtime/JobHandler.js"
+import { JobHandler, makeJobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
 import { Schema } from "effect"
 
 /**
@@ -51,7 +50,7 @@ const pickups = new Map<string, Deferred.Deferred<number>>()
 
 const BenchHandler = Layer.succeed(
   JobHandler,
-  makeHandler({
+  makeJobHandler({
     payload: Schema.Struct({ action: Schema.Literal("noop") }),
     handle: (job) =>
       Effect.sync(() => {

@@ -25,7 +25,7 @@ const FIRST_IDLE_POLL = Duration.millis(5)
 const GATHER_WINDOW = Duration.millis(20)
 
 /** Tag, message and details of whatever a job failed with: typed error, defect or SQL error. */
-export const errorInfo = (cause: Cause.Cause<unknown>): ErrorInfo => {
+const errorInfo = (cause: Cause.Cause<unknown>): ErrorInfo => {
   const failure = Option.orElse(Cause.failureOption(cause), () => Cause.dieOption(cause))
   if (Option.isNone(failure)) return { tag: "Interrupted", message: "interrupted" }
   const error = failure.value

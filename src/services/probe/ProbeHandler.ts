@@ -1,7 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
-import { JobHandler, noWrites, Permanent, Retryable } from "../../runtime/index.js"
-import { make } from "../../runtime/JobHandler.js"
+import { JobHandler, makeJobHandler, noWrites, Permanent, Retryable } from "../../runtime/index.js"
 
 /**
  * The probe service: a diagnostic worker for smoke tests, benchmarks and the runtime's own tests.
@@ -26,7 +25,7 @@ export const ProbeHandlerLive = Layer.effect(
   JobHandler,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    return make({
+    return makeJobHandler({
       payload: ProbePayload,
       handle: Effect.fn("ProbeHandler.handle")(function*(job) {
         const record = sql`

@@ -1,6 +1,5 @@
 import { Clock, Effect, Layer, Schema } from "effect"
-import { JobHandler, Permanent } from "../../runtime/index.js"
-import { make } from "../../runtime/JobHandler.js"
+import { JobHandler, makeJobHandler, Permanent } from "../../runtime/index.js"
 import { scoreJudgment } from "./model.js"
 import { ScoreRepository } from "./ScoreRepository.js"
 
@@ -19,7 +18,7 @@ export const ScoreHandlerLive = Layer.effect(
   JobHandler,
   Effect.gen(function*() {
     const repository = yield* ScoreRepository
-    return make({
+    return makeJobHandler({
       payload: ScorePayload,
       handle: (job) =>
         Effect.gen(function*() {
