@@ -1,6 +1,6 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
+import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option, Ref, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,7 +15,6 @@ import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { JobHandler, makeJobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
-import { Schema } from "effect"
 
 /**
  * `npm run bench`: the worker runtime against a bare pgmq loop on the same embedded Postgres.
@@ -220,19 +219,15 @@ const program = Effect.gen(function*() {
     durability: "durable"
   })
   const postmasterPid = Number(readFileSync(join(root, "pgdata", "postmaster.pid"), "utf8").split("\n")[0])
-  const version = (yield* Effect.promise(async () => {
-    const pg = await import("pg")
-    const client = new pg.default.Client({ connectionString: (await import("effect")).Redacted.value(server.url) })
-    await client.connect()
-    const result = await client.query("SHOW server_version")
-    await client.end()
-    return result.rows[0].server_version as string
-  }))
   const database = Database.layerFromOptions({ url: server.url, poolSize: 10, applicationName: "bench" })
   const infrastructure = PgmqQueue.Default.pipe(Layer.provideMerge(database))
 
   return yield* Effect.gen(function*() {
     yield* migrate
+    const sql = yield* SqlClient.SqlClient
+    const [{ server_version: version }] = (yield* sql<{ server_version: string }>`SHOW server_version`) as [
+      { server_version: string }
+    ]
     yield* Console.log(`Dragonfly worker runtime benchmark: embedded PostgreSQL ${version}, Node ${process.version}, no-op jobs`)
     yield* Console.log("baseline = bare loop of pgmq.read + pgmq.archive(ids[]) with the same batch size, same database\n")
     yield* Console.log("concurrency  batch    jobs   runtime jobs/s  baseline jobs/s  ratio   node CPU µs/job (rt/base)  pg CPU µs/job (rt/base)  commits/job (rt/base)")
