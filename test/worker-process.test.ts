@@ -1,11 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Ref } from "effect"
 import * as Database from "../src/db/Database.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
+import { closedPort } from "./support/net.js"
 import { runNode, type Running, startNode } from "./support/processes.js"
 import { count, deadLetters, envelope, eventually, PROBE_QUEUE } from "./support/runtime.js"
 import * as TestDatabase from "./support/TestDatabase.js"
+import { webhookServer } from "./support/webhook.js"
 
 /** A database of the test's own, with PgmqQueue and SQL access for the test, and the URL for worker processes. */
 const withDatabase = <A, E, R>(self: (url: Redacted.Redacted<string>) => Effect.Effect<A, E, R>) =>
@@ -72,6 +74,40 @@ describe("node bin/worker.js", () => {
       assert.include(result.stderr, "HEARTBEAT_INTERVAL")
       assert.include(result.stderr, "WORKER_CONCURRENCY: must be between 1 and 500")
     }))
+
+  it.scopedLive("alerts Discord when it crashes at start (database unreachable)", () =>
+    Effect.gen(function*() {
+      const webhook = yield* webhookServer
+      const port = yield* closedPort
+      const result = yield* runNode(["bin/worker.js", "probe"], {
+        SUPABASE_DB_URL: `postgresql://postgres:x@127.0.0.1:${port}/x`,
+        SUPABASE_MODE: "dev",
+        ENVIRONMENT: "test",
+        DB_CONNECT_RETRY_SECONDS: "0",
+        DISCORD_WEBHOOK_URL: webhook.url
+      })
+      assert.strictEqual(result.code, 1)
+      assert.include(result.stderr, "Could not connect to the database")
+      const posts = yield* Ref.get(webhook.posts)
+      assert.lengthOf(posts, 1)
+      assert.strictEqual(posts[0]!.path, "/api/webhooks/123/secret-token")
+      assert.strictEqual(posts[0]!.body.embeds?.[0]?.title, "Worker crashed: probe")
+      assert.notInclude(result.stdout + result.stderr, "secret-token")
+    }))
+
+  it.live("posts a dead-lettered job to Discord", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const webhook = yield* webhookServer
+        const worker = yield* startWorker(url, { DISCORD_WEBHOOK_URL: webhook.url })
+        yield* untilRunning(worker)
+        yield* Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(PROBE_QUEUE, { not: "an envelope" }))
+        yield* eventually(Effect.map(Ref.get(webhook.posts), (posts) => posts.length === 1), "10 seconds")
+        const [post] = yield* Ref.get(webhook.posts)
+        assert.strictEqual(post!.body.embeds?.[0]?.title, "Job dead-lettered: invalid_envelope")
+        worker.child.kill("SIGTERM")
+        assert.strictEqual((yield* worker.finished).code, 0)
+      })), 30_000)
 
   it.live("3 worker processes on 5,000 jobs: every job's effect happens exactly once", () =>
     withDatabase((url) =>
