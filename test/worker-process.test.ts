@@ -186,7 +186,7 @@ describe("node bin/worker.js", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const worker = yield* startWorker(url, { WORKER_CONCURRENCY: "4", WORKER_SHUTDOWN_GRACE: "15" })
+        const worker = yield* startWorker(url, { WORKER_CONCURRENCY: "4", WORKER_SHUTDOWN_GRACE: "15", LOG_FORMAT: "json" })
         yield* untilRunning(worker)
         yield* Effect.flatMap(PgmqQueue, (pgmq) =>
           pgmq.sendBatch(PROBE_QUEUE, [
@@ -200,7 +200,9 @@ describe("node bin/worker.js", () => {
         worker.child.kill("SIGTERM")
         const exit = yield* worker.finished
         assert.strictEqual(exit.code, 0)
-        assert.include(exit.stdout + exit.stderr, "stopping: no new jobs")
+        // structured logs: one JSON object per line
+        const logs = exit.stdout.trim().split("\n").map((line) => JSON.parse(line) as { message: unknown; logLevel: string })
+        assert.isTrue(logs.some((log) => String(log.message).includes("stopping: no new jobs") && log.logLevel === "INFO"))
         assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects WHERE idempotency_key LIKE 'busy-%'"), 4)
         const [health] = yield* sql<{ status: string; health: string; jobs_processed: string; jobs_in_flight: number }>`
           SELECT status, health, jobs_processed, jobs_in_flight FROM workers.v_worker_health`

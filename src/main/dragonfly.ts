@@ -7,5 +7,5 @@ import { reportFailure } from "./reportFailure.js"
 run(process.argv).pipe(
   Effect.tapErrorCause(reportFailure),
   Effect.provide(Layer.merge(NodeContext.layer, Logging.layer)),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -52,5 +52,5 @@ Layer.launch(MainLive).pipe(
     Cause.isInterruptedOnly(cause) ? Effect.void : Effect.zipRight(reportFailure(cause), alertCrash(cause))
   ),
   Effect.provide(Logging.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )
