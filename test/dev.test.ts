@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
-import { join, relative } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { latestMigrationId } from "../src/db/migrations/index.js"
 import { catalogQueues } from "../src/queue/catalog.js"
 import { adminQuery } from "./support/admin.js"
@@ -45,7 +45,19 @@ describe("dragonfly dev (npm start)", () => {
       assert.notStrictEqual(port, busy)
       assert.include(first.output(), `applied 1_pgmq`)
       assert.match(first.output(), /score +pid \d+ +\(node bin\/worker\.js score\)/)
+      assert.match(first.output(), /api +pid \d+ +\(node bin\/api\.js\)/)
       assert.notInclude(first.output(), LOCAL_PASSWORD)
+
+      const apiLine = yield* first.waitFor(/api url +http:\/\/127\.0\.0\.1:(\d+)/)
+      const apiPort = Number(/:(\d+)/.exec(apiLine)![1])
+      const key = readFileSync(join(projectRoot, dirname(dataDir), "api-key"), "utf8").trim()
+      assert.notInclude(first.output(), key)
+      const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${apiPort}/health`))
+      assert.strictEqual(health.status, 200)
+      const queuesResponse = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${apiPort}/v1/queues`, { headers: { "x-api-key": key } })
+      )
+      assert.strictEqual(queuesResponse.status, 200)
 
       const url = `postgresql://postgres:${LOCAL_PASSWORD}@127.0.0.1:${port}/dragonfly`
       const migrations = yield* Effect.promise(() => adminQuery(url, "SELECT count(*)::int AS n FROM dragonfly_migrations"))
@@ -60,10 +72,13 @@ describe("dragonfly dev (npm start)", () => {
       const stopped = yield* first.finished
       assert.strictEqual(stopped.code, 0)
       assert.isFalse(yield* canConnect(port))
+      assert.isFalse(yield* canConnect(apiPort))
 
       const second = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(port)])
       yield* second.waitFor(/ready; Ctrl-C stops everything/)
       assert.include(second.output(), "migrations  up to date")
+      // the generated key is kept between runs
+      assert.include(second.output(), `key ${key.slice(0, 6)}`)
       // the worker drained and said so before the dev stack stopped Postgres
       const lastRun = yield* Effect.promise(() =>
         adminQuery(url, "SELECT service, status FROM workers.heartbeats ORDER BY started_at")

@@ -1,5 +1,10 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Deferred, Effect, Redacted } from "effect"
+import { Console, Deferred, Duration, Effect, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as Net from "node:net"
+import { dirname, join } from "node:path"
+import { choosePort } from "../dev/EmbeddedPostgres.js"
 import * as DevStack from "./dev/DevStack.js"
 import { devServices } from "./dev/services.js"
 import { runService } from "./dev/Supervisor.js"
@@ -12,8 +17,56 @@ const port = Options.integer("pg-port").pipe(
   Options.withDescription("Preferred Postgres port; another free one is used when it is taken"),
   Options.withDefault(54329)
 )
+const apiPort = Options.integer("api-port").pipe(
+  Options.withDescription("Preferred API port; another free one is used when it is taken"),
+  Options.withDefault(8080)
+)
 
-export const devCommand = Command.make("dev", { dataDir, port }, (options) =>
+const MIN_KEY_LENGTH = 16
+
+/**
+ * DRAGONFLY_API_KEY when set; otherwise a random key kept beside the data directory, so that it
+ * stays the same from one run to the next.
+ */
+const apiKeyFor = (dataDir: string) =>
+  Effect.sync(() => {
+    const fromEnv = process.env["DRAGONFLY_API_KEY"]
+    if (fromEnv !== undefined && fromEnv.trim().length >= MIN_KEY_LENGTH) {
+      return { key: fromEnv, source: "from DRAGONFLY_API_KEY" }
+    }
+    const file = join(dirname(dataDir), "api-key")
+    if (existsSync(file)) {
+      const kept = readFileSync(file, "utf8").trim()
+      if (kept.length >= MIN_KEY_LENGTH) return { key: kept, source: `in ${file}` }
+    }
+    const key = `dev-${randomBytes(16).toString("hex")}`
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, `${key}\n`, { mode: 0o600 })
+    return { key, source: `in ${file}` }
+  })
+
+const masked = (key: string) => `${key.slice(0, 6)}…${key.slice(-2)}`
+
+const listening = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const socket = Net.connect(port, "127.0.0.1")
+    socket.once("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(true))
+    })
+    socket.once("error", () => resume(Effect.succeed(false)))
+  })
+
+/** Until the port accepts connections or the process ends (its watcher says why). */
+const untilListening = (port: number, exited: Deferred.Deferred<string>) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 30_000
+    while (!(yield* listening(port)) && !(yield* Deferred.isDone(exited)) && Date.now() < deadline) {
+      yield* Effect.sleep(Duration.millis(100))
+    }
+  })
+
+export const devCommand = Command.make("dev", { dataDir, port, apiPort }, (options) =>
   Effect.gen(function*() {
     const stack = yield* DevStack.start(options)
     const env = {
@@ -30,15 +83,20 @@ export const devCommand = Command.make("dev", { dataDir, port }, (options) =>
         }`
       ].join("\n")
     )
-    const running = yield* Effect.forEach(devServices, (service) => runService(service, env))
+    const api = { port: yield* choosePort(options.apiPort), ...(yield* apiKeyFor(options.dataDir)) }
+    const services = devServices({ port: api.port, apiKey: api.key })
+    const running = yield* Effect.forEach(services, (service) => runService(service, { ...env, ...service.env }))
     for (const service of running) {
       yield* Console.log(`  ${service.name.padEnd(11)} pid ${service.pid}  (${service.command})`)
       yield* Deferred.await(service.exited).pipe(
         Effect.flatMap((how) => Effect.logWarning(`${service.name} stopped (${how})`)),
         Effect.forkScoped
       )
+      if (service.name === "api") yield* untilListening(api.port, service.exited)
     }
-    if (running.length === 0) yield* Console.log("  services    none yet")
+    yield* Console.log(
+      `  api url     http://127.0.0.1:${api.port}  (docs: /docs; key ${masked(api.key)} ${api.source})`
+    )
     yield* Console.log("ready; Ctrl-C stops everything")
     return yield* Effect.never
   }).pipe(Effect.scoped)).pipe(

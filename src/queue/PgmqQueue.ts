@@ -47,6 +47,33 @@ export interface PollOptions extends ReadOptions {
   readonly pollIntervalMs: number
 }
 
+/** Which stored messages `find`, `findArchived` and `count` return; every condition must hold. */
+export interface MessageFilter {
+  readonly msgIds?: ReadonlyArray<MessageId>
+  /** JSON containment (`message @> contains`), e.g. `{ reason: "invalid_envelope" }`. */
+  readonly contains?: Readonly<Record<string, unknown>>
+  readonly enqueuedFrom?: Date
+  readonly enqueuedBefore?: Date
+  /** Only messages after this id in the chosen order (a cursor). */
+  readonly after?: MessageId
+  readonly newestFirst?: boolean
+  readonly limit?: number
+  /**
+   * `FOR UPDATE` on the queue table until the ambient transaction ends: `wait` for rows others
+   * hold, or `skip` them.
+   */
+  readonly lock?: "wait" | "skip"
+}
+
+export class ArchivedMessage extends Schema.Class<ArchivedMessage>("ArchivedMessage")({
+  msgId: Schema.propertySignature(MessageId).pipe(Schema.fromKey("msg_id")),
+  readCt: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("read_ct")),
+  enqueuedAt: Schema.propertySignature(Schema.DateFromSelf).pipe(Schema.fromKey("enqueued_at")),
+  archivedAt: Schema.propertySignature(Schema.DateFromSelf).pipe(Schema.fromKey("archived_at")),
+  vt: Schema.DateFromSelf,
+  message: Schema.Unknown
+}) {}
+
 export interface SendOptions {
   /** Seconds before the message becomes visible. */
   readonly delaySeconds?: number
@@ -88,6 +115,7 @@ const decodeMessages = Schema.decodeUnknown(Schema.Array(QueueMessage))
 const decodeMetrics = Schema.decodeUnknown(Schema.Array(QueueMetrics))
 const decodeQueues = Schema.decodeUnknown(Schema.Array(QueueInfo))
 const decodeIds = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: MessageId })))
+const decodeArchived = Schema.decodeUnknown(Schema.Array(ArchivedMessage))
 
 /**
  * The one place that speaks pgmq SQL. Works the same on the pgmq extension (1.4+) and on our
@@ -265,6 +293,58 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       }
     )
 
+    const archiveTable = (queue: QueueName) => sql(`pgmq.a_${queue}`)
+
+    const conditions = (filter: MessageFilter, withCursor = true) => {
+      const where = [sql`true`]
+      if (filter.msgIds !== undefined) where.push(sql`msg_id = ANY(${filter.msgIds}::bigint[])`)
+      if (filter.contains !== undefined) where.push(sql`message @> ${JSON.stringify(filter.contains)}::jsonb`)
+      if (filter.enqueuedFrom !== undefined) where.push(sql`enqueued_at >= ${filter.enqueuedFrom}`)
+      if (filter.enqueuedBefore !== undefined) where.push(sql`enqueued_at < ${filter.enqueuedBefore}`)
+      if (withCursor && filter.after !== undefined) {
+        where.push(filter.newestFirst === true ? sql`msg_id < ${filter.after}::bigint` : sql`msg_id > ${filter.after}::bigint`)
+      }
+      return sql.and(where)
+    }
+    const ordering = (filter: MessageFilter, withLock = true) =>
+      sql.literal(`ORDER BY msg_id ${filter.newestFirst === true ? "DESC" : "ASC"}${
+        filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`
+      }${!withLock || filter.lock === undefined ? "" : filter.lock === "skip" ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE"}`)
+
+    /**
+     * The next `limit` messages in queue order, visible or not, as they are stored: reading them
+     * changes neither their visibility nor their delivery count.
+     */
+    const peek = Effect.fn("PgmqQueue.peek")(function*(queue: QueueName, limit: number) {
+      return yield* messages(
+        yield* sql`SELECT ${sql.literal(MESSAGE_COLUMNS)} FROM ${table(queue)} ORDER BY msg_id LIMIT ${limit}`
+      )
+    })
+
+    /** Messages in the queue table that match, without touching their visibility (see `MessageFilter.lock`). */
+    const find = Effect.fn("PgmqQueue.find")(function*(queue: QueueName, filter: MessageFilter = {}) {
+      return yield* messages(
+        yield* sql`SELECT ${sql.literal(MESSAGE_COLUMNS)} FROM ${table(queue)} WHERE ${conditions(filter)} ${
+          ordering(filter)
+        }`
+      )
+    })
+
+    /** Messages in the queue's archive that match (`lock` does not apply). */
+    const findArchived = Effect.fn("PgmqQueue.findArchived")(function*(queue: QueueName, filter: MessageFilter = {}) {
+      const rows = yield* sql`
+        SELECT msg_id, read_ct, enqueued_at, archived_at, vt, message FROM ${archiveTable(queue)}
+        WHERE ${conditions(filter)} ${ordering(filter, false)}`
+      return yield* Effect.orDie(decodeArchived(rows))
+    })
+
+    /** How many messages in the queue table match (`after`, `limit` and `lock` do not apply). */
+    const count = Effect.fn("PgmqQueue.count")(function*(queue: QueueName, filter: MessageFilter = {}) {
+      const rows = yield* sql<{ readonly n: string }>`
+        SELECT count(*)::text AS n FROM ${table(queue)} WHERE ${conditions(filter, false)}`
+      return Number(rows[0]?.n ?? 0)
+    })
+
     const drop = Effect.fn("PgmqQueue.drop")(function*(queue: QueueName) {
       const rows = yield* sql<{ readonly dropped: boolean }>`SELECT pgmq.drop_queue(${queue}::text) AS dropped`
       return rows[0]?.dropped === true
@@ -288,7 +368,11 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       purge,
       drop,
       lockDeliveries,
-      setVtIfDelivery
+      setVtIfDelivery,
+      peek,
+      find,
+      findArchived,
+      count
     } satisfies Record<string, (...args: Array<any>) => Effect.Effect<unknown, SqlError.SqlError>>
   })
 }) {}

@@ -1,6 +1,6 @@
 import { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer, Option, Ref } from "effect"
-import { type MessageId, PgmqQueue, pollByReading, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
+import { type MessageFilter, type MessageId, PgmqQueue, pollByReading, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
 import type { QueueName } from "./QueueName.js"
 
 interface StoredMessage {
@@ -25,6 +25,27 @@ const toMessage = (stored: StoredMessage) =>
     vt: new Date(stored.vt),
     message: stored.message
   })
+
+const isContained = (pattern: unknown, value: unknown): boolean => {
+  if (typeof pattern !== "object" || pattern === null) return pattern === value
+  if (typeof value !== "object" || value === null) return false
+  return Object.entries(pattern).every(([key, inner]) => isContained(inner, (value as Record<string, unknown>)[key]))
+}
+
+/** `MessageFilter` applied in memory (locks are meaningless here; there is no archive). */
+const matching = (messages: ReadonlyArray<StoredMessage>, filter: MessageFilter, withCursor = true) => {
+  const ids = filter.msgIds === undefined ? undefined : new Set<number>(filter.msgIds)
+  const selected = messages.filter((m) =>
+    (ids === undefined || ids.has(m.msgId)) &&
+    (filter.contains === undefined || isContained(filter.contains, m.message)) &&
+    (filter.enqueuedFrom === undefined || m.enqueuedAt >= filter.enqueuedFrom.getTime()) &&
+    (filter.enqueuedBefore === undefined || m.enqueuedAt < filter.enqueuedBefore.getTime()) &&
+    (!withCursor || filter.after === undefined ||
+      (filter.newestFirst === true ? m.msgId < filter.after : m.msgId > filter.after))
+  )
+  const ordered = filter.newestFirst === true ? [...selected].reverse() : selected
+  return filter.limit === undefined ? ordered : ordered.slice(0, filter.limit)
+}
 
 const missing = (queue: string) => new SqlError({ message: `queue "${queue}" does not exist` })
 
@@ -145,6 +166,11 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
           )
           return [found, { ...state, messages }]
         }),
+      peek: (queue, limit) => update(queue, (state) => [state.messages.slice(0, limit).map(toMessage), state]),
+      find: (queue, filter = {}) => update(queue, (state) => [matching(state.messages, filter).map(toMessage), state]),
+      findArchived: (queue) => update(queue, (state) => [[], state]),
+      count: (queue, filter = {}) =>
+        update(queue, (state) => [matching(state.messages, { ...filter, limit: Infinity }, false).length, state]),
       drop: (queue) =>
         Ref.modify(queues, (all) => {
           if (!all.has(queue)) return [false, all]

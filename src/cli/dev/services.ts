@@ -2,12 +2,31 @@ import { fileURLToPath } from "node:url"
 import type { ServiceCommand } from "./Supervisor.js"
 
 const workerScript = fileURLToPath(new URL("../../../bin/worker.js", import.meta.url))
+const apiScript = fileURLToPath(new URL("../../../bin/api.js", import.meta.url))
 
-const worker = (service: string): ServiceCommand => ({
+/** A service of the dev stack, with the settings of its own beside the shared ones. */
+export interface DevService extends ServiceCommand {
+  readonly env: Record<string, string>
+}
+
+export interface ApiSettings {
+  readonly port: number
+  readonly apiKey: string
+}
+
+const worker = (service: string): DevService => ({
   name: service,
   command: process.execPath,
-  args: [workerScript, service]
+  args: [workerScript, service],
+  env: {}
+})
+
+const api = (settings: ApiSettings): DevService => ({
+  name: "api",
+  command: process.execPath,
+  args: [apiScript],
+  env: { PORT: String(settings.port), DRAGONFLY_API_KEY: settings.apiKey }
 })
 
 /** Every service `dragonfly dev` runs beside the embedded database, each in its own process. */
-export const devServices: ReadonlyArray<ServiceCommand> = [worker("score")]
+export const devServices = (settings: ApiSettings): ReadonlyArray<DevService> => [api(settings), worker("score")]

@@ -7,6 +7,7 @@ import workerRuntime from "./0004_worker_runtime.js"
 import domain from "./0005_domain.js"
 import probe from "./0006_probe.js"
 import completeJobs from "./0007_complete_jobs.js"
+import api from "./0008_api.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -16,7 +17,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0004_worker_runtime": workerRuntime,
   "0005_domain": domain,
   "0006_probe": probe,
-  "0007_complete_jobs": completeJobs
+  "0007_complete_jobs": completeJobs,
+  "0008_api": api
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

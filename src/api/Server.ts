@@ -1,0 +1,67 @@
+import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { ApiConfig } from "../config/index.js"
+import { DeadLetters } from "../deadletter/DeadLetters.js"
+import { JobRequests } from "../jobs/JobRequests.js"
+import { Monitoring } from "../monitoring/Monitoring.js"
+import { PgmqQueue } from "../queue/PgmqQueue.js"
+import { QueueDirectory } from "../queue/QueueDirectory.js"
+import { ScoreResults } from "../services/score/ScoreResults.js"
+import { Uploads } from "../uploads/Uploads.js"
+import { Api } from "./Api.js"
+import { AuthenticationLive } from "./Authentication.js"
+import { DeadLettersLive } from "./handlers/DeadLetters.js"
+import { HealthLive } from "./handlers/Health.js"
+import { JobsLive } from "./handlers/Jobs.js"
+import { QueuesLive, WorkersLive } from "./handlers/Monitoring.js"
+import { ResultsLive } from "./handlers/Results.js"
+import { UploadsLive } from "./handlers/Uploads.js"
+import { apiMiddleware, type Limits, serverMiddleware } from "./http.js"
+
+export type { Limits }
+
+/** 1 MiB for JSON bodies, 20 MiB for uploads. */
+export const defaultLimits: Limits = { maxBodyBytes: 1024 * 1024, maxUploadBytes: 20 * 1024 * 1024 }
+
+const Services = Layer.mergeAll(
+  JobRequests.Default,
+  DeadLetters.Default,
+  Uploads.Default,
+  Monitoring.Default,
+  ScoreResults.Default,
+  QueueDirectory.Default
+).pipe(Layer.provideMerge(PgmqQueue.Default))
+
+/**
+ * The API, served on the `HttpServer` the caller provides (NodeHttpServer in production, port 0
+ * in tests), with the SqlClient and ApiConfig it provides: the endpoints, /openapi.json, /docs,
+ * and the middleware of `http.ts`.
+ */
+export const layer = (limits: Limits = defaultLimits) =>
+  Layer.unwrapEffect(Effect.map(ApiConfig, (config) => {
+    const ApiLive = HttpApiBuilder.api(Api).pipe(
+      Layer.provide([
+        HealthLive,
+        JobsLive,
+        QueuesLive,
+        WorkersLive,
+        DeadLettersLive,
+        UploadsLive(limits.maxUploadBytes),
+        ResultsLive
+      ]),
+      Layer.provide(AuthenticationLive)
+    )
+    const shutdown = { started: false }
+    // Finalized after the handler is detached and before the server closes (layers stop in reverse).
+    const Draining = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => (shutdown.started = true))))
+    return HttpApiBuilder.serve(
+      serverMiddleware({ corsOrigins: config.corsOrigins, ...limits, draining: () => shutdown.started })
+    ).pipe(
+      Layer.provide(Draining),
+      Layer.provide(HttpApiBuilder.middleware(apiMiddleware(limits))),
+      Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+      Layer.provide(ApiLive),
+      Layer.provide(Services)
+    )
+  }))

@@ -1,0 +1,83 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Option } from "effect"
+import * as Envelope from "../../envelope/index.js"
+import { JobRequests } from "../../jobs/JobRequests.js"
+import { QueueDirectory } from "../../queue/QueueDirectory.js"
+import { Api } from "../Api.js"
+import { Conflict, NotFound } from "../errors.js"
+import { JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
+
+/** A W3C trace id (32 hex digits) written as a UUID, the envelope's format for trace_id. */
+const traceIdAsUuid = Effect.map(Effect.option(Effect.currentSpan), (span) =>
+  Option.flatMap(span, ({ traceId }) =>
+    /^[0-9a-f]{32}$/.test(traceId)
+      ? Option.some(
+        `${traceId.slice(0, 8)}-${traceId.slice(8, 12)}-${traceId.slice(12, 16)}-${traceId.slice(16, 20)}-${
+          traceId.slice(20)
+        }`
+      )
+      : Option.none()))
+
+/** The request's trace id goes into an envelope that has none, so the job's logs join the request's. */
+const withTraceId = (body: unknown, traceId: Option.Option<string>) =>
+  typeof body === "object" && body !== null && !Array.isArray(body) && Option.isSome(traceId) &&
+    ((body as Record<string, unknown>)["trace_id"] ?? null) === null
+    ? { ...body, trace_id: traceId.value }
+    : body
+
+export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
+  Effect.gen(function*() {
+    const jobs = yield* JobRequests
+    const directory = yield* QueueDirectory
+    return handlers
+      .handle("enqueue", ({ path, payload }) =>
+        Effect.gen(function*() {
+          const queue = yield* directory.resolve(path.queue, { forJobs: true })
+          const envelope = yield* Envelope.decode(withTraceId(payload, yield* traceIdAsUuid))
+          const result = yield* jobs.enqueue(queue, envelope)
+          return result._tag === "Enqueued"
+            ? new JobAccepted({ job_id: result.jobId, msg_id: result.msgId, queue: result.queue, trace_id: result.traceId })
+            : new JobAlreadyEnqueued({
+              job_id: result.jobId,
+              msg_id: result.msgId,
+              queue: result.queue,
+              enqueued_at: result.enqueuedAt,
+              duplicate: true
+            })
+        }).pipe(
+          Effect.catchTags({
+            UnknownQueue: (error) => new NotFound({ message: error.message }),
+            JobIdTaken: (error) => new Conflict({ message: error.message })
+          })
+        ))
+      .handle("status", ({ path }) =>
+        Effect.flatMap(jobs.status(path.job_id), (status) =>
+          Option.match(status, {
+            onNone: () => Effect.fail(new NotFound({ message: `no job ${path.job_id}` })),
+            onSome: (job) =>
+              Effect.succeed(
+                new JobStatus({
+                  job_id: job.jobId,
+                  state: job.state,
+                  queue: job.queue,
+                  msg_id: job.msgId,
+                  org_id: job.orgId,
+                  idempotency_key: job.idempotencyKey,
+                  attempts: job.attempts,
+                  enqueued_at: job.enqueuedAt,
+                  visible_at: job.visibleAt,
+                  completed_at: job.completedAt,
+                  worker_id: job.workerId,
+                  last_error: job.lastError === null ? null : {
+                    reason: job.lastError.reason,
+                    tag: job.lastError.tag,
+                    message: job.lastError.message,
+                    ...(job.lastError.details === undefined ? {} : { details: job.lastError.details }),
+                    at: job.lastError.at,
+                    dead_letter_id: job.lastError.deadLetterId
+                  },
+                  replays: job.replays
+                })
+              )
+          })))
+  }))

@@ -1,0 +1,51 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { Monitoring } from "../../monitoring/Monitoring.js"
+import { PgmqQueue } from "../../queue/PgmqQueue.js"
+import { QueueDirectory } from "../../queue/QueueDirectory.js"
+import { Api } from "../Api.js"
+import { NotFound } from "../errors.js"
+import { PeekedMessage, QueueDetail, QueueList, QueueMetrics, WorkerHealth, WorkerList } from "../schemas.js"
+
+const DEFAULT_PEEK = 10
+
+export const QueuesLive = HttpApiBuilder.group(Api, "queues", (handlers) =>
+  Effect.gen(function*() {
+    const monitoring = yield* Monitoring
+    const directory = yield* QueueDirectory
+    const pgmq = yield* PgmqQueue
+    return handlers
+      .handle("list", () =>
+        Effect.map(monitoring.queues(), (rows) => new QueueList({ queues: rows.map((row) => new QueueMetrics(row)) })))
+      .handle("get", ({ path, urlParams }) =>
+        Effect.gen(function*() {
+          const queue = yield* directory.resolve(path.queue)
+          const metrics = yield* monitoring.queue(queue)
+          if (Option.isNone(metrics)) return yield* new NotFound({ message: `no queue named '${path.queue}'` })
+          const now = Date.now()
+          const messages = yield* Effect.orDie(pgmq.peek(queue, urlParams.peek ?? DEFAULT_PEEK))
+          return new QueueDetail({
+            metrics: new QueueMetrics(metrics.value),
+            messages: messages.map((message) =>
+              new PeekedMessage({
+                msg_id: message.msgId,
+                read_ct: message.readCt,
+                enqueued_at: message.enqueuedAt,
+                vt: message.vt,
+                visible: message.vt.getTime() <= now,
+                message: message.message
+              })
+            )
+          })
+        }).pipe(Effect.catchTag("UnknownQueue", (error) => new NotFound({ message: error.message }))))
+  }))
+
+export const WorkersLive = HttpApiBuilder.group(Api, "workers", (handlers) =>
+  Effect.gen(function*() {
+    const monitoring = yield* Monitoring
+    return handlers.handle("list", ({ urlParams }) =>
+      Effect.map(
+        monitoring.workers(urlParams.stale_minutes),
+        (rows) => new WorkerList({ workers: rows.map((row) => new WorkerHealth(row)) })
+      ))
+  }))

@@ -1,0 +1,85 @@
+import { FileSystem, HttpApiBuilder, type HttpServerRequest, Multipart } from "@effect/platform"
+import { Effect, Option, Stream } from "effect"
+import { Uploads } from "../../uploads/Uploads.js"
+import { Api } from "../Api.js"
+import { BadRequest, UnsupportedMediaType } from "../errors.js"
+import { EnqueuedJob, UploadCreated, UploadExisting } from "../schemas.js"
+
+const RAW_TYPES = ["text/csv", "application/csv", "text/plain", "application/octet-stream"]
+
+interface File {
+  readonly content: Uint8Array
+  readonly contentType: string
+  readonly name: string | undefined
+}
+
+/** The `file` field of a multipart form; other fields and files are read past. */
+const multipartFile = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
+  request.multipartStream.pipe(
+    Multipart.withLimitsStream({
+      maxFileSize: Option.some(FileSystem.Size(limit)),
+      maxTotalSize: Option.some(FileSystem.Size(limit))
+    }),
+    Stream.mapEffect((part) =>
+      !Multipart.isFile(part)
+        ? Effect.succeed(Option.none<File>())
+        : part.key !== "file"
+        ? Effect.as(Stream.runDrain(part.content), Option.none<File>())
+        : Effect.map(part.contentEffect, (content) =>
+          Option.some<File>({ content, contentType: part.contentType, name: part.name === "" ? undefined : part.name }))
+    ),
+    Stream.filterMap((file) => file),
+    Stream.runHead
+  )
+
+/**
+ * Raw: the body is read here, not decoded by the API, because the hash must be of the bytes as
+ * sent. Read failures (too large, broken multipart) are defects the server turns into 413 / 400.
+ */
+export const UploadsLive = (maxUploadBytes: number) =>
+  HttpApiBuilder.group(Api, "uploads", (handlers) =>
+    Effect.gen(function*() {
+      const uploads = yield* Uploads
+      return handlers.handleRaw("upload", ({ request, urlParams }) =>
+        Effect.gen(function*() {
+          if (urlParams.enqueue !== undefined && urlParams.org_id === undefined) {
+            return yield* new BadRequest({ message: "org_id is required with enqueue" })
+          }
+          const contentType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+          let file: File
+          if (contentType === "multipart/form-data") {
+            const found = yield* Effect.orDie(multipartFile(request, maxUploadBytes))
+            if (Option.isNone(found)) return yield* new BadRequest({ message: "the form has no file field named 'file'" })
+            file = found.value
+          } else if (RAW_TYPES.includes(contentType)) {
+            const body = yield* Effect.orDie(request.arrayBuffer)
+            file = { content: new Uint8Array(body), contentType, name: undefined }
+          } else {
+            return yield* new UnsupportedMediaType({
+              message: `send the file as text/csv or as the 'file' field of multipart/form-data, not '${contentType}'`
+            })
+          }
+          if (file.content.byteLength === 0) return yield* new BadRequest({ message: "the file is empty" })
+          const stored = yield* uploads.store({
+            content: file.content,
+            contentType: file.contentType === "" ? "text/csv" : file.contentType,
+            originalName: urlParams.filename ?? file.name,
+            orgId: urlParams.org_id,
+            enqueue: urlParams.enqueue
+          })
+          const fields = {
+            file_path: stored.filePath,
+            sha256: stored.sha256,
+            size_bytes: stored.sizeBytes,
+            job: stored.job === null ? null : new EnqueuedJob({
+              job_id: stored.job.jobId,
+              msg_id: stored.job.msgId,
+              queue: stored.job.queue,
+              duplicate: stored.job._tag === "Duplicate"
+            })
+          }
+          return stored.created
+            ? new UploadCreated({ ...fields, created: true })
+            : new UploadExisting({ ...fields, created: false })
+        }))
+    }))

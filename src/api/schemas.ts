@@ -1,0 +1,351 @@
+import { HttpApiSchema, Multipart } from "@effect/platform"
+import { JSONSchema, Schema } from "effect"
+import { DeadLetterStates } from "../deadletter/DeadLetters.js"
+import { JobEnvelope } from "../envelope/index.js"
+import { JobStates } from "../jobs/JobRequests.js"
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const Uuid = Schema.String.pipe(
+  Schema.pattern(UUID_PATTERN, { message: () => "must be a UUID" })
+).annotations({ format: "uuid" })
+
+const Timestamp = Schema.Date.annotations({ description: "ISO 8601 timestamp" })
+const NonEmpty = Schema.Trim.pipe(Schema.minLength(1, { message: () => "must not be empty" }), Schema.maxLength(500))
+const IntFromString = Schema.NumberFromString.pipe(Schema.int())
+
+// ---------------------------------------------------------------------------------------------
+// health
+
+export class Liveness extends Schema.Class<Liveness>("Liveness")({
+  status: Schema.Literal("ok"),
+  service: Schema.String,
+  version: Schema.String,
+  uptime_seconds: Schema.Number
+}) {}
+
+export const Check = Schema.Struct({
+  ok: Schema.Boolean,
+  detail: Schema.String
+})
+export type Check = typeof Check.Type
+
+export const Checks = Schema.Struct({
+  database: Check,
+  pgmq: Check,
+  migrations: Check
+})
+export type Checks = typeof Checks.Type
+
+export class DatabaseHealthy extends Schema.Class<DatabaseHealthy>("DatabaseHealthy")({
+  status: Schema.Literal("ok"),
+  checks: Checks
+}) {}
+
+export class DatabaseUnhealthy extends Schema.TaggedError<DatabaseUnhealthy>()(
+  "DatabaseUnhealthy",
+  { message: Schema.String, checks: Checks },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+// ---------------------------------------------------------------------------------------------
+// jobs
+
+/**
+ * The request body of an enqueue: any JSON, decoded by the handler so that every field problem
+ * can be listed (422). Documented as the envelope.
+ */
+export const EnvelopeBody = Schema.Unknown.annotations({
+  identifier: "JobEnvelopeInput",
+  description: "A job envelope; job_id, trace_id, attempt and created_at are filled when absent.",
+  jsonSchema: JSONSchema.make(Schema.encodedSchema(JobEnvelope))
+})
+
+export class JobAccepted extends Schema.Class<JobAccepted>("JobAccepted")({
+  job_id: Schema.String,
+  msg_id: Schema.Number,
+  queue: Schema.String,
+  trace_id: Schema.String
+}, HttpApiSchema.annotations({ status: 202, description: "Enqueued" })) {}
+
+export class JobAlreadyEnqueued extends Schema.Class<JobAlreadyEnqueued>("JobAlreadyEnqueued")({
+  job_id: Schema.String,
+  msg_id: Schema.Number,
+  queue: Schema.String,
+  enqueued_at: Timestamp,
+  duplicate: Schema.Literal(true)
+}, { description: "The (org_id, idempotency_key) was enqueued before: nothing was sent" }) {}
+
+export const LastError = Schema.Struct({
+  reason: Schema.String,
+  tag: Schema.String,
+  message: Schema.String,
+  details: Schema.optional(Schema.Unknown),
+  at: Timestamp,
+  dead_letter_id: Schema.Number
+})
+
+export class JobStatus extends Schema.Class<JobStatus>("JobStatus")({
+  job_id: Schema.String,
+  state: Schema.Literal(...JobStates).annotations({
+    description: "scheduled: waiting for its delay; queued: visible; in_flight: taken by a worker; " +
+      "completed: acknowledged; dead_lettered: in the dead-letter queue; archived: left its queue without a record"
+  }),
+  queue: Schema.NullOr(Schema.String),
+  msg_id: Schema.NullOr(Schema.Number),
+  org_id: Schema.NullOr(Schema.String),
+  idempotency_key: Schema.NullOr(Schema.String),
+  attempts: Schema.Number.annotations({ description: "deliveries of the current message (pgmq read_ct)" }),
+  enqueued_at: Schema.NullOr(Timestamp),
+  visible_at: Schema.NullOr(Timestamp),
+  completed_at: Schema.NullOr(Timestamp),
+  worker_id: Schema.NullOr(Schema.String),
+  last_error: Schema.NullOr(LastError),
+  replays: Schema.Number.annotations({ description: "times the job was replayed from the dead-letter queue" })
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// queues and workers
+
+export class QueueMetrics extends Schema.Class<QueueMetrics>("QueueMetrics")({
+  queue_name: Schema.String,
+  depth: Schema.Number,
+  visible: Schema.Number,
+  oldest_msg_age_sec: Schema.NullOr(Schema.Number),
+  newest_msg_age_sec: Schema.NullOr(Schema.Number),
+  total_messages: Schema.Number,
+  dead_letters: Schema.Number,
+  live_consumers: Schema.Number,
+  scale_out: Schema.Boolean,
+  oldest_over_30_min: Schema.Boolean,
+  no_consumers: Schema.Boolean
+}) {}
+
+export class PeekedMessage extends Schema.Class<PeekedMessage>("PeekedMessage")({
+  msg_id: Schema.Number,
+  read_ct: Schema.Number,
+  enqueued_at: Timestamp,
+  vt: Timestamp,
+  visible: Schema.Boolean,
+  message: Schema.Unknown
+}) {}
+
+export class QueueDetail extends Schema.Class<QueueDetail>("QueueDetail")({
+  metrics: QueueMetrics,
+  messages: Schema.Array(PeekedMessage)
+}) {}
+
+export class QueueList extends Schema.Class<QueueList>("QueueList")({
+  queues: Schema.Array(QueueMetrics)
+}) {}
+
+export const QueuePeekParams = Schema.Struct({
+  peek: Schema.optional(IntFromString.pipe(Schema.between(0, 100)))
+})
+
+export class WorkerHealth extends Schema.Class<WorkerHealth>("WorkerHealth")({
+  worker_id: Schema.String,
+  service: Schema.String,
+  queue_name: Schema.String,
+  queues: Schema.Array(Schema.String),
+  status: Schema.String,
+  health: Schema.Literal("healthy", "draining", "stale", "stopped"),
+  host: Schema.String,
+  pid: Schema.Number,
+  version: Schema.String,
+  started_at: Timestamp,
+  last_heartbeat_at: Timestamp,
+  seconds_since_heartbeat: Schema.Number,
+  heartbeat_interval_seconds: Schema.Number,
+  concurrency: Schema.Number,
+  jobs_processed: Schema.Number,
+  jobs_failed: Schema.Number,
+  jobs_dead_lettered: Schema.Number,
+  jobs_in_flight: Schema.Number,
+  last_error: Schema.NullOr(Schema.String),
+  last_error_at: Schema.NullOr(Timestamp)
+}) {}
+
+export class WorkerList extends Schema.Class<WorkerList>("WorkerList")({
+  workers: Schema.Array(WorkerHealth)
+}) {}
+
+export const WorkerParams = Schema.Struct({
+  stale_minutes: Schema.optional(IntFromString.pipe(Schema.between(0, 100_000))).annotations({
+    description: "only workers (not stopped) without a heartbeat for this many minutes"
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// dead letters
+
+export class Replay extends Schema.Class<Replay>("Replay")({
+  dead_letter_id: Schema.Number,
+  source_queue: Schema.String,
+  new_msg_id: Schema.Number,
+  job_id: Schema.NullOr(Schema.String),
+  replayed_at: Timestamp,
+  replayed_by: Schema.String,
+  reason: Schema.String
+}) {}
+
+export class DeadLetterView extends Schema.Class<DeadLetterView>("DeadLetter")({
+  id: Schema.Number,
+  state: Schema.Literal(...DeadLetterStates),
+  source_queue: Schema.String,
+  source_msg_id: Schema.Number,
+  reason: Schema.String,
+  error: Schema.Struct({ tag: Schema.String, message: Schema.String, details: Schema.optional(Schema.Unknown) }),
+  read_ct: Schema.Number,
+  job_id: Schema.NullOr(Schema.String),
+  trace_id: Schema.NullOr(Schema.String),
+  worker_id: Schema.String,
+  enqueued_at: Schema.String.annotations({ description: "when the original message was enqueued" }),
+  dead_lettered_at: Timestamp,
+  original: Schema.Unknown,
+  replay: Schema.NullOr(Replay)
+}) {}
+
+export class DeadLetterPage extends Schema.Class<DeadLetterPage>("DeadLetterPage")({
+  dead_letters: Schema.Array(DeadLetterView),
+  next_cursor: Schema.NullOr(Schema.String)
+}) {}
+
+const DeadLetterFilterFields = {
+  source_queue: Schema.optional(Schema.String),
+  reason: Schema.optional(Schema.String),
+  since: Schema.optional(Schema.Date).annotations({ description: "dead-lettered at or after (ISO 8601)" }),
+  until: Schema.optional(Schema.Date).annotations({ description: "dead-lettered before (ISO 8601)" })
+}
+
+export const DeadLetterFilter = Schema.Struct(DeadLetterFilterFields)
+export type DeadLetterFilter = typeof DeadLetterFilter.Type
+
+export const DeadLetterListParams = Schema.Struct({
+  ...DeadLetterFilterFields,
+  state: Schema.optional(Schema.Literal("pending", "resolved")).annotations({
+    description: "pending (default): still in the dead-letter queue; resolved: replayed or archived"
+  }),
+  cursor: Schema.optional(Schema.String).annotations({ description: "next_cursor of the previous page" }),
+  limit: Schema.optional(IntFromString.pipe(Schema.between(1, 500)))
+})
+
+export const DeadLetterId = Schema.Struct({ id: IntFromString.pipe(Schema.positive()) })
+
+export class ReplayRequest extends Schema.Class<ReplayRequest>("ReplayRequest")({
+  replayed_by: NonEmpty.annotations({ description: "who replays (recorded)" }),
+  reason: NonEmpty.annotations({ description: "why (recorded)" })
+}) {}
+
+export class BulkReplayRequest extends Schema.Class<BulkReplayRequest>("BulkReplayRequest")({
+  filter: DeadLetterFilter,
+  dry_run: Schema.optionalWith(Schema.Boolean, { default: () => true }).annotations({
+    description: "true (the default): only count what would be replayed"
+  }),
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { default: () => 100 }),
+  replayed_by: Schema.optional(NonEmpty).annotations({ description: "required unless dry_run" }),
+  reason: Schema.optional(NonEmpty).annotations({ description: "required unless dry_run" })
+}) {}
+
+export class BulkReplayResult extends Schema.Class<BulkReplayResult>("BulkReplayResult")({
+  dry_run: Schema.Boolean,
+  matched: Schema.Number.annotations({ description: "pending dead letters that match the filter" }),
+  replayed: Schema.Array(Replay)
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// uploads
+
+export const UploadBody = Schema.Union(
+  HttpApiSchema.Uint8Array({ contentType: "text/csv" }),
+  HttpApiSchema.Multipart(Schema.Struct({ file: Multipart.SingleFileSchema }))
+)
+
+export const UploadParams = Schema.Struct({
+  org_id: Schema.optional(Uuid).annotations({ description: "required with enqueue: the import job's org_id" }),
+  enqueue: Schema.optional(Schema.Literal("ingest", "simplicity")).annotations({
+    description: "also enqueue the import job (ingest_raw or simplicity_import) in the same transaction"
+  }),
+  filename: Schema.optional(Schema.String.pipe(Schema.maxLength(255)))
+})
+
+export class EnqueuedJob extends Schema.Class<EnqueuedJob>("EnqueuedJob")({
+  job_id: Schema.String,
+  msg_id: Schema.Number,
+  queue: Schema.String,
+  duplicate: Schema.Boolean
+}) {}
+
+const UploadFields = {
+  file_path: Schema.String,
+  sha256: Schema.String,
+  size_bytes: Schema.Number,
+  job: Schema.NullOr(EnqueuedJob)
+}
+
+export class UploadCreated extends Schema.Class<UploadCreated>("UploadCreated")(
+  { ...UploadFields, created: Schema.Literal(true) },
+  HttpApiSchema.annotations({ status: 201, description: "Stored" })
+) {}
+
+export class UploadExisting extends Schema.Class<UploadExisting>("UploadExisting")(
+  { ...UploadFields, created: Schema.Literal(false) },
+  { description: "The same bytes were uploaded before: nothing new was stored" }
+) {}
+
+// ---------------------------------------------------------------------------------------------
+// score results
+
+export const OrgScope = Schema.Struct({
+  org_id: Uuid.annotations({ description: "the organisation the record belongs to" })
+})
+
+const Evidence = {
+  evidence_field: Schema.String,
+  evidence_value: Schema.Unknown
+}
+
+export const Factor = Schema.Struct({ code: Schema.String, points: Schema.Number, ...Evidence })
+export const GateFailure = Schema.Struct({ code: Schema.String, ...Evidence })
+
+export class CollectabilityScore extends Schema.Class<CollectabilityScore>("CollectabilityScore")({
+  tier: Schema.Literal("A", "B", "C", "D", "X"),
+  score: Schema.NullOr(Schema.Number),
+  raw_score: Schema.NullOr(Schema.Number),
+  gates_failed: Schema.Array(Schema.String),
+  gate_evidence: Schema.Array(GateFailure),
+  factors: Schema.Array(Factor),
+  flags: Schema.Array(Schema.String),
+  score_version: Schema.String,
+  computed_at: Timestamp,
+  job_id: Schema.NullOr(Schema.String)
+}) {}
+
+export class JudgmentResult extends Schema.Class<JudgmentResult>("JudgmentResult")({
+  org_id: Schema.String,
+  judgment_id: Schema.String,
+  plaintiff_id: Schema.String,
+  case_number: Schema.NullOr(Schema.String),
+  status: Schema.String,
+  judgment_date: Schema.String,
+  current_balance_cents: Schema.Number,
+  collectability: Schema.NullOr(CollectabilityScore).annotations({ description: "null until scored" })
+}) {}
+
+const TierTotals = Schema.Struct({ count: Schema.Number, balance_cents: Schema.Number })
+
+export class PlaintiffRollup extends Schema.Class<PlaintiffRollup>("PlaintiffRollup")({
+  by_tier: Schema.Struct({ A: TierTotals, B: TierTotals, C: TierTotals, D: TierTotals, X: TierTotals }),
+  expected_recovery_index_cents: Schema.Number,
+  judgments_scored: Schema.Number,
+  judgments_total: Schema.Number,
+  score_version: Schema.String,
+  computed_at: Timestamp
+}) {}
+
+export class PlaintiffCollectability extends Schema.Class<PlaintiffCollectability>("PlaintiffCollectability")({
+  org_id: Schema.String,
+  plaintiff_id: Schema.String,
+  name: Schema.String,
+  rollup: Schema.NullOr(PlaintiffRollup).annotations({ description: "null until scored" }),
+  judgments: Schema.Array(JudgmentResult)
+}) {}

@@ -1,0 +1,194 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { mkdtempSync, readFileSync } from "node:fs"
+import * as Net from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Database from "../db/Database.js"
+import { migrate } from "../db/Migrations.js"
+import * as EmbeddedPostgres from "../dev/EmbeddedPostgres.js"
+import * as Envelope from "../envelope/index.js"
+import { JobRequests } from "../jobs/JobRequests.js"
+import { PgmqQueue } from "../queue/PgmqQueue.js"
+import { queueName } from "../queue/QueueName.js"
+
+/**
+ * `npm run bench` (second part): enqueue throughput and latency of `POST /v1/jobs/{queue}` under
+ * autocannon, against the API as its own process (`node bin/api.js`), beside the direct-SQL rate
+ * on the same database: bare `pgmq.send`, and the API's idempotent enqueue transaction without HTTP.
+ */
+
+const QUEUE = queueName("bench_api")
+const ORG = "00000000-0000-4000-8000-0000000000be"
+const API_KEY = "bench-key-0123456789abcdef"
+const CONNECTIONS = [1, 10, 50] as const
+const DURATION_SECONDS = Number(process.env["BENCH_API_SECONDS"] ?? 10)
+const SQL_JOBS = 4_000
+
+const apiScript = fileURLToPath(new URL("../../bin/api.js", import.meta.url))
+
+const job = () =>
+  Envelope.make({
+    org_id: ORG,
+    idempotency_key: randomUUID(),
+    entity_type: "batch",
+    entity_id: "bench",
+    payload: { action: "noop" }
+  })
+
+const freePort = Effect.async<number>((resume) => {
+  const server = Net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** The API as a child process, stopped (SIGTERM) with the scope. */
+const startApi = (url: Redacted.Redacted<string>, port: number) =>
+  Effect.acquireRelease(
+    Effect.async<ReturnType<typeof spawn>, Error>((resume) => {
+      const child = spawn(process.execPath, [apiScript], {
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          SUPABASE_DB_URL: Redacted.value(url),
+          SUPABASE_MODE: "dev",
+          ENVIRONMENT: "development",
+          DRAGONFLY_API_KEY: API_KEY,
+          PORT: String(port),
+          DB_POOL_SIZE: "10",
+          LOG_LEVEL: "warn"
+        },
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      const poll = setInterval(() => {
+        const socket = Net.connect(port, "127.0.0.1")
+        socket.once("connect", () => {
+          socket.destroy()
+          clearInterval(poll)
+          resume(Effect.succeed(child))
+        })
+        socket.once("error", () => socket.destroy())
+      }, 100)
+      child.once("exit", (code) => {
+        clearInterval(poll)
+        resume(Effect.fail(new Error(`node bin/api.js exited with code ${code} before listening`)))
+      })
+    }),
+    (child) =>
+      Effect.async<void>((resume) => {
+        if (child.exitCode !== null) return resume(Effect.void)
+        child.once("exit", () => resume(Effect.void))
+        child.kill("SIGTERM")
+      })
+  )
+
+interface LoadResult {
+  readonly requests: number
+  readonly perSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly failures: number
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pid: number) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+const load = (port: number, connections: number) =>
+  Effect.promise(async (): Promise<LoadResult> => {
+    const autocannon = (await import("autocannon")).default
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}/v1/jobs/${QUEUE}`,
+      method: "POST",
+      connections,
+      duration: DURATION_SECONDS,
+      headers: { "content-type": "application/json", "x-api-key": API_KEY },
+      requests: [{
+        method: "POST",
+        // a new key for every request: every enqueue sends a message
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(job()) })
+      }]
+    })
+    return {
+      requests: result.requests.total,
+      perSecond: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      failures: result.non2xx + result.errors + result.timeouts
+    }
+  })
+
+/** `n` jobs through `enqueue` with `concurrency` at a time; jobs per second. */
+const rate = <E, R>(n: number, concurrency: number, enqueue: (envelope: Envelope.JobEnvelope) => Effect.Effect<unknown, E, R>) =>
+  Effect.gen(function*() {
+    const jobs = Array.from({ length: n }, job)
+    const started = performance.now()
+    yield* Effect.forEach(jobs, enqueue, { concurrency, discard: true })
+    return n / ((performance.now() - started) / 1000)
+  })
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const program = Effect.gen(function*() {
+  const root = mkdtempSync(join(tmpdir(), "dragonfly-bench-api-"))
+  const server = yield* EmbeddedPostgres.start({
+    dataDir: join(root, "pgdata"),
+    preferredPort: 55434,
+    persistent: false,
+    durability: "durable"
+  })
+  const database = Database.layerFromOptions({ url: server.url, poolSize: 10, applicationName: "bench" })
+  const infrastructure = JobRequests.Default.pipe(Layer.provideMerge(PgmqQueue.Default), Layer.provideMerge(database))
+
+  yield* Effect.gen(function*() {
+    yield* migrate
+    const pgmq = yield* PgmqQueue
+    const jobs = yield* JobRequests
+    yield* pgmq.create(QUEUE)
+    const port = yield* freePort
+    const api = yield* startApi(server.url, port)
+
+    yield* Console.log(`Dragonfly API enqueue benchmark: embedded PostgreSQL, Node ${process.version}, ${DURATION_SECONDS} s per run`)
+    yield* Console.log("direct SQL = in this process, pool of 10: bare pgmq.send, and the API's enqueue transaction (send + key)")
+    yield* Console.log("API = POST /v1/jobs/bench_api from autocannon, to node bin/api.js (pool of 10), unique keys\n")
+    yield* Console.log(
+      "connections   API req/s   p50 ms   p99 ms   failures   API CPU µs/req   SQL send/s   SQL enqueue tx/s   API / enqueue tx"
+    )
+    for (const connections of CONNECTIONS) {
+      const send = yield* rate(SQL_JOBS, connections, (envelope) => pgmq.send(QUEUE, Envelope.encode(envelope)))
+      const transaction = yield* rate(SQL_JOBS, connections, (envelope) => jobs.enqueue(QUEUE, envelope))
+      const cpuBefore = cpuSeconds(api.pid!)
+      const result = yield* load(port, connections)
+      const cpuPerRequest = ((cpuSeconds(api.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests)
+      yield* Console.log(
+        [
+          String(connections).padStart(11),
+          fmt(result.perSecond).padStart(11),
+          fmt(result.p50, 1).padStart(8),
+          fmt(result.p99, 1).padStart(8),
+          String(result.failures).padStart(10),
+          fmt(cpuPerRequest).padStart(16),
+          fmt(send).padStart(12),
+          fmt(transaction).padStart(18),
+          `${fmt(result.perSecond / transaction, 2)}×`.padStart(18)
+        ].join(" ")
+      )
+      yield* pgmq.purge(QUEUE)
+    }
+  }).pipe(Effect.scoped, Effect.provide(infrastructure))
+})
+
+program.pipe(
+  Effect.scoped,
+  Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)),
+  NodeRuntime.runMain
+)

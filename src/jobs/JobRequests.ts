@@ -1,0 +1,289 @@
+import { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
+import { Data, Effect, Option, Schema } from "effect"
+import { DeadLetterRecord } from "../deadletter/DeadLetter.js"
+import * as Envelope from "../envelope/index.js"
+import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
+import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
+import { QueueDirectory } from "../queue/QueueDirectory.js"
+import type { QueueName } from "../queue/QueueName.js"
+
+/** The envelope names a job_id that another (org_id, idempotency_key) already has. */
+export class JobIdTaken extends Data.TaggedError("JobIdTaken")<{ readonly jobId: string }> {
+  override get message() {
+    return `job_id ${this.jobId} belongs to another job`
+  }
+}
+
+/** Internal: the key was taken while this transaction ran; it is rolled back. */
+class KeyTaken extends Data.TaggedError("KeyTaken") {}
+
+export type EnqueueResult =
+  | {
+    readonly _tag: "Enqueued"
+    readonly jobId: string
+    readonly msgId: number
+    readonly queue: QueueName
+    readonly traceId: string
+  }
+  | {
+    readonly _tag: "Duplicate"
+    readonly jobId: string
+    readonly msgId: number
+    readonly queue: string
+    readonly enqueuedAt: Date
+  }
+
+export const JobStates = ["scheduled", "queued", "in_flight", "completed", "dead_lettered", "archived"] as const
+export type JobState = (typeof JobStates)[number]
+
+export interface JobError {
+  readonly reason: string
+  readonly tag: string
+  readonly message: string
+  readonly details?: unknown
+  readonly at: Date
+  readonly deadLetterId: number
+}
+
+export interface JobStatus {
+  readonly jobId: string
+  readonly state: JobState
+  readonly queue: string | null
+  readonly msgId: number | null
+  readonly orgId: string | null
+  readonly idempotencyKey: string | null
+  readonly attempts: number
+  readonly enqueuedAt: Date | null
+  readonly visibleAt: Date | null
+  readonly completedAt: Date | null
+  readonly workerId: string | null
+  readonly lastError: JobError | null
+  readonly replays: number
+}
+
+const UNIQUE_VIOLATION = "23505"
+const JOB_ID_CONSTRAINT = "job_requests_job_id_key"
+
+const isJobIdConflict = (error: SqlError) => {
+  const cause = error.cause as { readonly code?: string; readonly constraint?: string } | undefined
+  return cause?.code === UNIQUE_VIOLATION && cause.constraint === JOB_ID_CONSTRAINT
+}
+
+const decodeRecord = Schema.decodeUnknownOption(DeadLetterRecord)
+
+interface KeyRow {
+  readonly job_id: string
+  readonly queue_name: string
+  readonly msg_id: string
+  readonly at: Date
+}
+
+interface RequestRow {
+  readonly org_id: string
+  readonly idempotency_key: string
+  readonly queue_name: string
+  readonly msg_id: string
+  readonly enqueued_at: Date
+}
+
+interface LedgerRow extends RequestRow {
+  readonly worker_id: string
+  readonly completed_at: Date
+}
+
+/**
+ * Jobs sent through the API: idempotent enqueue (one message per (org_id, idempotency_key), sent
+ * in the transaction that records the key) and where a job is now.
+ */
+export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const pgmq = yield* PgmqQueue
+    const directory = yield* QueueDirectory
+
+    /** The job an (org_id, idempotency_key) already names: enqueued through the API, or completed. */
+    const existing = (orgId: string, key: string) =>
+      Effect.flatMap(
+        sql<KeyRow>`
+          SELECT job_id::text, queue_name, msg_id::text, enqueued_at AS at FROM workers.job_requests
+          WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}
+          UNION ALL
+          SELECT job_id::text, queue_name, msg_id::text, completed_at AS at FROM workers.job_ledger
+          WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}
+          LIMIT 1`,
+        (rows) =>
+          rows[0] === undefined
+            ? Effect.dieMessage(`idempotency key ${key} vanished`)
+            : Effect.succeed<EnqueueResult>({
+              _tag: "Duplicate",
+              jobId: rows[0].job_id,
+              msgId: Number(rows[0].msg_id),
+              queue: rows[0].queue_name,
+              enqueuedAt: rows[0].at
+            })
+      )
+
+    /**
+     * Sends the envelope unless its (org_id, idempotency_key) was enqueued or completed before, in
+     * which case it answers the original job. Runs in a transaction of its own, or in a savepoint
+     * of the caller's. Of concurrent identical requests one sends: the others wait for its commit
+     * on the key's row, roll their message back and answer its job.
+     */
+    const enqueue = Effect.fn("JobRequests.enqueue")(
+      function*(queue: QueueName, envelope: Envelope.JobEnvelope) {
+        yield* Effect.annotateCurrentSpan({ queue, jobId: envelope.job_id })
+        const send = Effect.gen(function*() {
+          const msgId = yield* pgmq.send(queue, Envelope.encode(envelope))
+          const recorded = yield* sql`
+            INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)
+            SELECT ${envelope.org_id}::uuid, ${envelope.idempotency_key}, ${envelope.job_id}::uuid, ${queue},
+                   ${msgId}::bigint, ${envelope.trace_id}::uuid
+            WHERE NOT EXISTS (
+              SELECT 1 FROM workers.job_ledger
+              WHERE org_id = ${envelope.org_id}::uuid AND idempotency_key = ${envelope.idempotency_key})
+            ON CONFLICT (org_id, idempotency_key) DO NOTHING
+            RETURNING 1`
+          if (recorded.length === 0) return yield* new KeyTaken()
+          return { _tag: "Enqueued", jobId: envelope.job_id, msgId, queue, traceId: envelope.trace_id } as EnqueueResult
+        })
+        return yield* sql.withTransaction(send).pipe(
+          Effect.catchTag("KeyTaken", () => existing(envelope.org_id, envelope.idempotency_key)),
+          Effect.catchTag("SqlError", (error) =>
+            isJobIdConflict(error) ? Effect.fail(new JobIdTaken({ jobId: envelope.job_id })) : Effect.die(error))
+        )
+      }
+    )
+
+    const requestOf = (jobId: string) =>
+      Effect.map(
+        sql<RequestRow>`
+          SELECT org_id::text, idempotency_key, queue_name, msg_id::text, enqueued_at
+          FROM workers.job_requests WHERE job_id = ${jobId}::uuid`,
+        (rows) => Option.fromNullable(rows[0])
+      )
+
+    const ledgerOf = (jobId: string) =>
+      Effect.map(
+        sql<LedgerRow>`
+          SELECT org_id::text, idempotency_key, queue_name, msg_id::text, worker_id, completed_at,
+                 completed_at AS enqueued_at
+          FROM workers.job_ledger WHERE job_id = ${jobId}::uuid
+          ORDER BY completed_at DESC LIMIT 1`,
+        (rows) => Option.fromNullable(rows[0])
+      )
+
+    /** The newest message of the job in the queue table: in the queue named, or in any. */
+    const liveMessage = (jobId: string, queue: string | undefined) =>
+      Effect.gen(function*() {
+        const queues = queue === undefined
+          ? (yield* directory.all()).filter((name) => name !== DEAD_LETTER_QUEUE)
+          : [yield* directory.resolve(queue)]
+        for (const name of queues) {
+          const [found] = yield* pgmq.find(name, { contains: { job_id: jobId }, newestFirst: true, limit: 1 })
+          if (found !== undefined) return Option.some({ queue: name, message: found })
+        }
+        return Option.none<{ readonly queue: QueueName; readonly message: QueueMessage }>()
+      }).pipe(Effect.catchTag("UnknownQueue", () => Effect.succeed(Option.none())))
+
+    const lastDeadLetter = (jobId: string) =>
+      Effect.gen(function*() {
+        const filter = { contains: { job_id: jobId }, newestFirst: true, limit: 1 } as const
+        const pending = yield* pgmq.find(DEAD_LETTER_QUEUE, filter)
+        const resolved = yield* pgmq.findArchived(DEAD_LETTER_QUEUE, filter)
+        const newest = [...pending.map((m) => ({ m, pending: true })), ...resolved.map((m) => ({ m, pending: false }))]
+          .sort((a, b) => b.m.msgId - a.m.msgId)[0]
+        if (newest === undefined) return Option.none()
+        return Option.map(decodeRecord(newest.m.message), (record) => ({
+          id: newest.m.msgId as MessageId,
+          pending: newest.pending,
+          record
+        }))
+      })
+
+    /** Where the job is now; none when nothing knows the job id. */
+    const status = Effect.fn("JobRequests.status")(function*(jobId: string) {
+      const request = Option.getOrUndefined(yield* requestOf(jobId))
+      const ledger = Option.getOrUndefined(yield* ledgerOf(jobId))
+      const dead = Option.getOrUndefined(yield* lastDeadLetter(jobId))
+      const queue = request?.queue_name ?? ledger?.queue_name ?? dead?.record.source_queue
+      const live = ledger === undefined ? Option.getOrUndefined(yield* liveMessage(jobId, queue)) : undefined
+      const replays = yield* sql<{ readonly n: number }>`
+        SELECT count(*)::int AS n FROM workers.dead_letter_replays WHERE job_id = ${jobId}::uuid`
+      if (request === undefined && ledger === undefined && dead === undefined && live === undefined) {
+        return Option.none<JobStatus>()
+      }
+      const lastError: JobError | null = dead === undefined ? null : {
+        reason: dead.record.reason,
+        tag: dead.record.error.tag,
+        message: dead.record.error.message,
+        ...(dead.record.error.details === undefined ? {} : { details: dead.record.error.details }),
+        at: new Date(dead.record.dead_lettered_at),
+        deadLetterId: dead.id
+      }
+      const base = {
+        jobId,
+        queue: live?.queue ?? queue ?? null,
+        orgId: request?.org_id ?? ledger?.org_id ?? null,
+        idempotencyKey: request?.idempotency_key ?? ledger?.idempotency_key ?? null,
+        enqueuedAt: request?.enqueued_at ?? null,
+        lastError,
+        replays: replays[0]?.n ?? 0
+      }
+      if (ledger !== undefined) {
+        const [archived] = yield* pgmq.findArchived(ledger.queue_name as QueueName, {
+          msgIds: [Number(ledger.msg_id) as MessageId]
+        })
+        return Option.some<JobStatus>({
+          ...base,
+          state: "completed",
+          msgId: Number(ledger.msg_id),
+          attempts: archived?.readCt ?? 1,
+          enqueuedAt: base.enqueuedAt ?? archived?.enqueuedAt ?? null,
+          visibleAt: null,
+          completedAt: ledger.completed_at,
+          workerId: ledger.worker_id
+        })
+      }
+      if (live !== undefined) {
+        const message = live.message
+        const now = Date.now()
+        const state: JobState = message.vt.getTime() <= now ? "queued" : message.readCt > 0 ? "in_flight" : "scheduled"
+        return Option.some<JobStatus>({
+          ...base,
+          state,
+          msgId: message.msgId,
+          attempts: message.readCt,
+          enqueuedAt: message.enqueuedAt,
+          visibleAt: message.vt,
+          completedAt: null,
+          workerId: null
+        })
+      }
+      if (dead !== undefined && dead.pending) {
+        return Option.some<JobStatus>({
+          ...base,
+          state: "dead_lettered",
+          msgId: dead.record.source_msg_id,
+          attempts: dead.record.read_ct,
+          enqueuedAt: new Date(dead.record.enqueued_at),
+          visibleAt: null,
+          completedAt: null,
+          workerId: dead.record.worker_id
+        })
+      }
+      return Option.some<JobStatus>({
+        ...base,
+        state: "archived",
+        msgId: request === undefined ? dead?.record.source_msg_id ?? null : Number(request.msg_id),
+        attempts: dead?.record.read_ct ?? 0,
+        visibleAt: null,
+        completedAt: null,
+        workerId: null
+      })
+    }, Effect.orDie)
+
+    return { enqueue, status } as const
+  }),
+  dependencies: [QueueDirectory.Default]
+}) {}

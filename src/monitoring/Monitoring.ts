@@ -1,0 +1,77 @@
+import { SqlClient } from "@effect/sql"
+import { Effect, Option } from "effect"
+
+export interface QueueMetricsRow {
+  readonly queue_name: string
+  readonly depth: number
+  readonly visible: number
+  readonly oldest_msg_age_sec: number | null
+  readonly newest_msg_age_sec: number | null
+  readonly total_messages: number
+  readonly dead_letters: number
+  readonly live_consumers: number
+  readonly scale_out: boolean
+  readonly oldest_over_30_min: boolean
+  readonly no_consumers: boolean
+}
+
+export interface WorkerHealthRow {
+  readonly worker_id: string
+  readonly service: string
+  readonly queue_name: string
+  readonly queues: ReadonlyArray<string>
+  readonly status: string
+  readonly health: "healthy" | "draining" | "stale" | "stopped"
+  readonly host: string
+  readonly pid: number
+  readonly version: string
+  readonly started_at: Date
+  readonly last_heartbeat_at: Date
+  readonly seconds_since_heartbeat: number
+  readonly heartbeat_interval_seconds: number
+  readonly concurrency: number
+  readonly jobs_processed: number
+  readonly jobs_failed: number
+  readonly jobs_dead_lettered: number
+  readonly jobs_in_flight: number
+  readonly last_error: string | null
+  readonly last_error_at: Date | null
+}
+
+// bigint columns are cast so that node-postgres returns numbers rather than strings.
+const QUEUE_COLUMNS = `queue_name, depth::float8 AS depth, visible::float8 AS visible, oldest_msg_age_sec,
+  newest_msg_age_sec, total_messages::float8 AS total_messages, dead_letters::float8 AS dead_letters,
+  live_consumers::float8 AS live_consumers, scale_out, oldest_over_30_min, no_consumers`
+
+const WORKER_COLUMNS = `worker_id, service, queue_name, queues, status, health, host, pid, version, started_at,
+  last_heartbeat_at, seconds_since_heartbeat, heartbeat_interval_seconds, concurrency,
+  jobs_processed::float8 AS jobs_processed, jobs_failed::float8 AS jobs_failed,
+  jobs_dead_lettered::float8 AS jobs_dead_lettered, jobs_in_flight, last_error, last_error_at`
+
+/** The health views of the runtime (`workers.v_queue_metrics`, `v_worker_health`, `find_stale_workers`). */
+export class Monitoring extends Effect.Service<Monitoring>()("monitoring/Monitoring", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const queues = Effect.fn("Monitoring.queues")(function*() {
+      return yield* sql<QueueMetricsRow>`SELECT ${sql.literal(QUEUE_COLUMNS)} FROM workers.v_queue_metrics ORDER BY queue_name`
+    }, Effect.orDie)
+
+    const queue = Effect.fn("Monitoring.queue")(function*(name: string) {
+      const rows = yield* sql<QueueMetricsRow>`
+        SELECT ${sql.literal(QUEUE_COLUMNS)} FROM workers.v_queue_metrics WHERE queue_name = ${name}`
+      return Option.fromNullable(rows[0])
+    }, Effect.orDie)
+
+    /** Every worker, or with `staleMinutes` those not stopped whose last heartbeat is older. */
+    const workers = Effect.fn("Monitoring.workers")(function*(staleMinutes?: number) {
+      return staleMinutes === undefined
+        ? yield* sql<WorkerHealthRow>`
+            SELECT ${sql.literal(WORKER_COLUMNS)} FROM workers.v_worker_health ORDER BY service, worker_id`
+        : yield* sql<WorkerHealthRow>`
+            SELECT ${sql.literal(WORKER_COLUMNS)} FROM workers.find_stale_workers(${staleMinutes}::integer)`
+    }, Effect.orDie)
+
+    return { queues, queue, workers } as const
+  })
+}) {}

@@ -1,0 +1,239 @@
+import { SqlClient } from "@effect/sql"
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+import { JobAccepted, JobAlreadyEnqueued } from "../src/api/schemas.js"
+import { PgmqQueue } from "../src/queue/PgmqQueue.js"
+import { queueName } from "../src/queue/QueueName.js"
+import * as ApiTest from "./support/api.js"
+import { authorized, raw } from "./support/api.js"
+import { count, eventually, ORG, PROBE_QUEUE, probeWorker, recordedAlerts } from "./support/runtime.js"
+
+const job = (overrides: Record<string, unknown> = {}) => ({
+  org_id: ORG,
+  idempotency_key: randomUUID(),
+  entity_type: "batch",
+  entity_id: "api-test",
+  payload: { action: "record" },
+  ...overrides
+})
+
+const messagesWithKey = (key: string) =>
+  count(`SELECT count(*) AS n FROM pgmq.q_probe_main WHERE message->>'idempotency_key' = '${key}'`)
+
+describe("API: jobs", () => {
+  layer(ApiTest.layer().pipe(Layer.provideMerge(recordedAlerts)), { excludeTestServices: true })("POST /v1/jobs/{queue}, GET /v1/jobs/{job_id}", (it) => {
+    it.effect("202 with job_id, msg_id and queue; the automatic fields are filled on the message", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        const body = job()
+        const result = yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: body })
+        assert.instanceOf(result, JobAccepted)
+        const accepted = result as JobAccepted
+        assert.strictEqual(accepted.queue, "probe_main")
+        const pgmq = yield* PgmqQueue
+        const [message] = yield* pgmq.find(PROBE_QUEUE, { msgIds: [accepted.msg_id as never] })
+        const sent = message!.message as Record<string, unknown>
+        assert.strictEqual(sent["job_id"], accepted.job_id)
+        assert.strictEqual(sent["trace_id"], accepted.trace_id)
+        assert.strictEqual(sent["attempt"], 1)
+        assert.match(String(sent["created_at"]), /^\d{4}-\d{2}-\d{2}T/)
+        assert.deepStrictEqual(sent["payload"], { action: "record" })
+        const raw202 = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json" }),
+          body: JSON.stringify(job())
+        })
+        assert.strictEqual(raw202.status, 202)
+      }))
+
+    it.effect("the request's trace id becomes the envelope's trace_id when it has none", () =>
+      Effect.gen(function*() {
+        const traceId = "0af7651916cd43dd8448eb211c80319c"
+        const response = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json", traceparent: `00-${traceId}-b7ad6b7169203331-01` }),
+          body: JSON.stringify(job())
+        })
+        assert.strictEqual(response.status, 202)
+        assert.strictEqual(response.json.trace_id, "0af76519-16cd-43dd-8448-eb211c80319c")
+        const own = "11111111-2222-4333-8444-555555555555"
+        const kept = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json", traceparent: `00-${traceId}-b7ad6b7169203331-01` }),
+          body: JSON.stringify(job({ trace_id: own }))
+        })
+        assert.strictEqual(kept.json.trace_id, own)
+      }))
+
+    it.effect("an unknown queue, a malformed name and the dead-letter queue are 404", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        for (const queue of ["no_such_queue", "Bad-Name!", "dead_letter"]) {
+          const error = yield* Effect.flip(client.jobs.enqueue({ path: { queue }, payload: job() }))
+          assert.strictEqual(error._tag, "NotFound", queue)
+        }
+      }))
+
+    it.effect("an invalid envelope is a 422 listing every field problem", () =>
+      Effect.gen(function*() {
+        const response = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json" }),
+          body: JSON.stringify({ org_id: "acme", entity_type: "cat", payload: [], attempt: 0 })
+        })
+        assert.strictEqual(response.status, 422)
+        assert.strictEqual(response.json._tag, "InvalidEnvelope")
+        const fields = response.json.problems.map((p: { field: string }) => p.field).sort()
+        assert.deepStrictEqual(fields, ["attempt", "entity_id", "entity_type", "idempotency_key", "org_id", "payload"])
+        const problems = Object.fromEntries(
+          response.json.problems.map((p: { field: string; problem: string }) => [p.field, p.problem])
+        )
+        assert.strictEqual(problems.org_id, "must be a UUID")
+        assert.strictEqual(problems.idempotency_key, "is required")
+        const notAnObject = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json" }),
+          body: "[1, 2]"
+        })
+        assert.strictEqual(notAnObject.status, 422)
+        assert.deepStrictEqual(notAnObject.json.problems, [{ field: "(envelope)", problem: "must be a JSON object" }])
+        const client = yield* ApiTest.client()
+        const error = yield* Effect.flip(client.jobs.enqueue({ path: { queue: "probe_main" }, payload: { org_id: ORG } }))
+        assert.strictEqual(error._tag, "InvalidEnvelope")
+      }))
+
+    it.effect("the same (org_id, idempotency_key) again: 200 with the original job and no second message", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        const body = job()
+        const first = (yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: body })) as JobAccepted
+        const again = yield* client.jobs.enqueue({
+          path: { queue: "probe_main" },
+          payload: { ...body, payload: { action: "noop" } }
+        })
+        assert.instanceOf(again, JobAlreadyEnqueued)
+        assert.strictEqual(again.job_id, first.job_id)
+        assert.strictEqual(again.msg_id, first.msg_id)
+        const response = yield* raw("/v1/jobs/probe_main", {
+          method: "POST",
+          headers: authorized({ "content-type": "application/json" }),
+          body: JSON.stringify(body)
+        })
+        assert.strictEqual(response.status, 200)
+        assert.isTrue(response.json.duplicate)
+        assert.strictEqual(yield* messagesWithKey(body.idempotency_key), 1)
+      }))
+
+    it.effect("20 concurrent identical requests: one message, one 202, nineteen 200 with the same job", () =>
+      Effect.gen(function*() {
+        const body = job()
+        const responses = yield* Effect.all(
+          Array.from({ length: 20 }, () =>
+            raw("/v1/jobs/probe_main", {
+              method: "POST",
+              headers: authorized({ "content-type": "application/json" }),
+              body: JSON.stringify(body)
+            })),
+          { concurrency: "unbounded" }
+        )
+        const statuses = responses.map((r) => r.status).sort()
+        assert.deepStrictEqual(statuses, [...Array(19).fill(200), 202])
+        assert.strictEqual(new Set(responses.map((r) => r.json.job_id)).size, 1)
+        assert.strictEqual(yield* messagesWithKey(body.idempotency_key), 1)
+        assert.strictEqual(
+          yield* count(`SELECT count(*) AS n FROM workers.job_requests WHERE idempotency_key = '${body.idempotency_key}'`),
+          1
+        )
+      }))
+
+    it.effect("a job_id another job has is a 409", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        const first = (yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: job() })) as JobAccepted
+        const error = yield* Effect.flip(
+          client.jobs.enqueue({ path: { queue: "probe_main" }, payload: job({ job_id: first.job_id }) })
+        )
+        assert.strictEqual(error._tag, "Conflict")
+      }))
+
+    it.effect("a key a worker already completed (sent without the API) is a duplicate of that job", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const key = randomUUID()
+        const jobId = randomUUID()
+        yield* sql`INSERT INTO workers.job_ledger (org_id, idempotency_key, job_id, queue_name, msg_id, worker_id)
+          VALUES (${ORG}::uuid, ${key}, ${jobId}::uuid, 'probe_main', 9999, 'elsewhere')`
+        const client = yield* ApiTest.client()
+        const result = yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: job({ idempotency_key: key }) })
+        assert.instanceOf(result, JobAlreadyEnqueued)
+        assert.strictEqual(result.job_id, jobId)
+        assert.strictEqual(yield* messagesWithKey(key), 0)
+      }))
+
+    it.effect("status follows a job: queued, in flight, completed; unknown ids are 404", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        const body = job()
+        const accepted = (yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: body })) as JobAccepted
+        const queued = yield* client.jobs.status({ path: { job_id: accepted.job_id } })
+        assert.strictEqual(queued.state, "queued")
+        assert.strictEqual(queued.attempts, 0)
+        assert.strictEqual(queued.queue, "probe_main")
+        assert.strictEqual(queued.idempotency_key, body.idempotency_key)
+        assert.strictEqual(queued.msg_id, accepted.msg_id)
+
+        const pgmq = yield* PgmqQueue
+        yield* pgmq.setVt(PROBE_QUEUE, accepted.msg_id as never, 60)
+        const scheduled = yield* client.jobs.status({ path: { job_id: accepted.job_id } })
+        assert.strictEqual(scheduled.state, "scheduled")
+
+        yield* pgmq.setVt(PROBE_QUEUE, accepted.msg_id as never, 0)
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* Layer.build(probeWorker())
+          yield* eventually(
+            Effect.map(client.jobs.status({ path: { job_id: accepted.job_id } }), (s) => s.state === "completed")
+          )
+        }))
+        const completed = yield* client.jobs.status({ path: { job_id: accepted.job_id } })
+        assert.strictEqual(completed.attempts, 1)
+        assert.match(completed.worker_id ?? "", /^probe-/)
+        assert.isNotNull(completed.completed_at)
+        assert.isNull(completed.last_error)
+
+        const missing = yield* Effect.flip(client.jobs.status({ path: { job_id: randomUUID() } }))
+        assert.strictEqual(missing._tag, "NotFound")
+        const notAUuid = yield* raw("/v1/jobs/not-a-uuid", { headers: authorized() })
+        assert.strictEqual(notAUuid.status, 400)
+      }))
+
+    it.effect("status of a job taken by a worker is in_flight, of a failed one dead_lettered with its last error", () =>
+      Effect.gen(function*() {
+        const client = yield* ApiTest.client()
+        const pgmq = yield* PgmqQueue
+        const inFlight = yield* pgmq.create(queueName("probe_inflight")).pipe(
+          Effect.zipRight(client.jobs.enqueue({ path: { queue: "probe_inflight" }, payload: job() }))
+        ) as Effect.Effect<JobAccepted>
+        yield* pgmq.read(queueName("probe_inflight"), { visibilityTimeout: 60, quantity: 10 })
+        const taken = yield* client.jobs.status({ path: { job_id: inFlight.job_id } })
+        assert.strictEqual(taken.state, "in_flight")
+        assert.strictEqual(taken.attempts, 1)
+
+        const failing = (yield* client.jobs.enqueue({
+          path: { queue: "probe_main" },
+          payload: job({ payload: { action: "fail", kind: "permanent" } })
+        })) as JobAccepted
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* Layer.build(probeWorker())
+          yield* eventually(
+            Effect.map(client.jobs.status({ path: { job_id: failing.job_id } }), (s) => s.state === "dead_lettered")
+          )
+        }))
+        const dead = yield* client.jobs.status({ path: { job_id: failing.job_id } })
+        assert.strictEqual(dead.attempts, 1)
+        assert.strictEqual(dead.last_error?.reason, "permanent_failure")
+        assert.strictEqual(dead.last_error?.message, "probe: permanent failure")
+        assert.isNumber(dead.last_error?.dead_letter_id)
+      }))
+  })
+})
