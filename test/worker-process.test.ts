@@ -163,7 +163,7 @@ describe("node bin/worker.js", () => {
         const sql = yield* SqlClient.SqlClient
         const first = yield* startWorker(url)
         yield* untilRunning(first)
-        yield* sendRecords(["slow-job"], { action: "record", sleep_ms: 6_000 })
+        yield* sendRecords(["slow-job"], { action: "record", sleep_ms: 120_000, sleep_first_attempt_only: true })
         yield* eventually(Effect.map(
           count("SELECT count(*) AS n FROM pgmq.q_probe_main WHERE read_ct = 1 AND vt > clock_timestamp()"),
           (n) => n === 1

@@ -9,7 +9,12 @@ import { JobHandler, makeJobHandler, noWrites, Permanent, Retryable } from "../.
 export const ProbePayload = Schema.Union(
   Schema.Struct({ action: Schema.Literal("noop") }),
   /** Records the job's effect in `workers.probe_effects`, committed with the acknowledgement. */
-  Schema.Struct({ action: Schema.Literal("record"), sleep_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000))) }),
+  Schema.Struct({
+    action: Schema.Literal("record"),
+    sleep_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000))),
+    /** Sleep on the first delivery only (a job that is slow until another worker takes it over). */
+    sleep_first_attempt_only: Schema.optional(Schema.Boolean)
+  }),
   /** Fails `times` deliveries (retryable) or every delivery (permanent), then records. */
   Schema.Struct({
     action: Schema.Literal("fail"),
@@ -36,7 +41,9 @@ export const ProbeHandlerLive = Layer.effect(
           case "noop":
             return noWrites
           case "record":
-            if (job.payload.sleep_ms) yield* Effect.sleep(job.payload.sleep_ms)
+            if (job.payload.sleep_ms && (job.attempt === 1 || !job.payload.sleep_first_attempt_only)) {
+              yield* Effect.sleep(job.payload.sleep_ms)
+            }
             return record
           case "fail": {
             const { kind, times } = job.payload
