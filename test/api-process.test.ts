@@ -88,8 +88,10 @@ describe("node bin/api.js", () => {
       assert.strictEqual(denied.status, 401)
       yield* api.waitFor(/"status":401/)
       const lines = api.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line))
-      const request = lines.find((line) => line.annotations?.path === "/v1/queues" && line.annotations?.status === 200)
-      assert.isDefined(request)
+      const requests = lines.filter((line) => line.annotations?.path === "/v1/queues" && line.annotations?.status === 200)
+      assert.lengthOf(requests, 1)
+      assert.notMatch(api.output(), /GET \/v1\/queues 200 [\d.]+ms\n[^{]/) // one logger: no pretty copy of the line
+      const request = requests[0]
       assert.strictEqual(request.annotations.method, "GET")
       assert.isNumber(request.annotations.duration_ms)
       assert.match(request.annotations.trace_id, /^[0-9a-f]{32}$/)

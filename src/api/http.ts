@@ -55,8 +55,6 @@ const tooLarge = (limit: number) =>
 
 const malformed = (message: string) => json(MalformedBody, new MalformedBody({ message }), 400)
 
-const isSyntaxError = (error: unknown) => error instanceof SyntaxError
-
 /**
  * What the endpoints could not answer themselves, as the API's JSON errors: no route (404), a
  * body that could not be read or parsed (400) or was too large (413), and anything unexpected
@@ -72,7 +70,7 @@ const errorResponse = (cause: Cause.Cause<unknown>, limit: number, traceId: stri
       if (error._tag === "RequestError" && error.reason === "Decode") {
         const inner = error.cause
         if (inner instanceof Error && inner.message === "maxBytes exceeded") return tooLarge(limit)
-        return malformed(isSyntaxError(inner) ? "request body is not valid JSON" : "request body could not be read")
+        return malformed(inner instanceof SyntaxError ? "request body is not valid JSON" : "request body could not be read")
       }
     }
     if (error instanceof Multipart.MultipartError) {

@@ -103,14 +103,14 @@ const cpuSeconds = (pid: number) => {
   }
 }
 
-const load = (port: number, connections: number) =>
+const load = (port: number, connections: number, seconds: number = DURATION_SECONDS) =>
   Effect.promise(async (): Promise<LoadResult> => {
     const autocannon = (await import("autocannon")).default
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/v1/jobs/${QUEUE}`,
       method: "POST",
       connections,
-      duration: DURATION_SECONDS,
+      duration: seconds,
       headers: { "content-type": "application/json", "x-api-key": API_KEY },
       requests: [{
         method: "POST",
@@ -160,6 +160,10 @@ const program = Effect.gen(function*() {
     yield* Console.log(`Dragonfly API enqueue benchmark: embedded PostgreSQL, Node ${process.version}, ${DURATION_SECONDS} s per run`)
     yield* Console.log("direct SQL = in this process, pool of 10: bare pgmq.send, and the API's enqueue transaction (send + key)")
     yield* Console.log("API = POST /v1/jobs/bench_api from autocannon, to node bin/api.js (pool of 10), unique keys\n")
+    // Warm-up (JIT, pools), not measured.
+    yield* load(port, 10, 3)
+    yield* rate(500, 10, (envelope) => jobs.enqueue(QUEUE, envelope))
+    yield* pgmq.purge(QUEUE)
     yield* Console.log(
       "connections   API req/s   p50 ms   p99 ms   failures   API CPU µs/req   SQL send/s   SQL enqueue tx/s   API / enqueue tx"
     )

@@ -4,22 +4,10 @@ import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { type MessageFilter, type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import type { QueueName } from "../queue/QueueName.js"
-import { ErrorInfo } from "./DeadLetter.js"
+import { DeadLetterRecord } from "./DeadLetter.js"
 
 /** A dead-letter record as stored, read leniently: a reason added later must not hide it. */
-const StoredRecord = Schema.Struct({
-  source_queue: Schema.String,
-  source_msg_id: Schema.Number,
-  read_ct: Schema.Number,
-  enqueued_at: Schema.String,
-  reason: Schema.String,
-  error: ErrorInfo,
-  job_id: Schema.NullOr(Schema.String),
-  trace_id: Schema.NullOr(Schema.String),
-  worker_id: Schema.String,
-  dead_lettered_at: Schema.String,
-  original: Schema.Unknown
-})
+export const StoredRecord = Schema.Struct({ ...DeadLetterRecord.fields, reason: Schema.String })
 export type StoredRecord = typeof StoredRecord.Type
 const decodeRecord = Schema.decodeUnknownOption(StoredRecord)
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Option, Schema } from "effect"
-import { DeadLetterRecord } from "../deadletter/DeadLetter.js"
+import { StoredRecord } from "../deadletter/DeadLetters.js"
 import * as Envelope from "../envelope/index.js"
 import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
@@ -70,7 +70,7 @@ const isJobIdConflict = (error: SqlError) => {
   return cause?.code === UNIQUE_VIOLATION && cause.constraint === JOB_ID_CONSTRAINT
 }
 
-const decodeRecord = Schema.decodeUnknownOption(DeadLetterRecord)
+const decodeRecord = Schema.decodeUnknownOption(StoredRecord)
 
 interface KeyRow {
   readonly job_id: string
@@ -231,9 +231,10 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
         replays: replays[0]?.n ?? 0
       }
       if (ledger !== undefined) {
+        // The queue may have been dropped since; only the attempt count would be missing.
         const [archived] = yield* pgmq.findArchived(ledger.queue_name as QueueName, {
           msgIds: [Number(ledger.msg_id) as MessageId]
-        })
+        }).pipe(Effect.orElseSucceed(() => []))
         return Option.some<JobStatus>({
           ...base,
           state: "completed",

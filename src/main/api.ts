@@ -3,7 +3,7 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Server from "../api/Server.js"
-import { ApiConfig, DatabaseConfig, layer as configLayer } from "../config/index.js"
+import { ApiConfig, DatabaseConfig, layer as configLayer, LoggingConfig } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
@@ -16,11 +16,11 @@ const MainLive = Server.layer().pipe(
   HttpServer.withLogAddress,
   Layer.provide(Http),
   Layer.provide(Database.layer("dragonfly-api")),
-  Layer.provide(configLayer(DatabaseConfig, ApiConfig))
+  Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig))
 )
 
 Layer.launch(MainLive).pipe(
   Effect.tapErrorCause(reportFailure),
   Effect.provide(Logging.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )
