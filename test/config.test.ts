@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Context, Duration, Effect, Either, Option, Redacted } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Either, LogLevel, Option, Redacted } from "effect"
 import {
   ApiConfig,
   type ConfigSection,
   DatabaseConfig,
   type InvalidConfiguration,
   loadSections,
+  LoggingConfig,
   OpenAiConfig,
   WorkerConfig
 } from "../src/config/index.js"
@@ -204,6 +205,32 @@ describe("several sections", () => {
           "OPENAI_API_KEY: is missing",
           "SUPABASE_MODE: Expected one of (prod, dev) but received \"qa\""
         ]
+      )
+    }))
+})
+
+describe("LoggingConfig", () => {
+  const read = (env: Record<string, string>, config = LoggingConfig.config) =>
+    Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+  it.effect("JSON lines in production, pretty elsewhere, at Info; LOG_FORMAT and LOG_LEVEL override", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* read({ ENVIRONMENT: "production" }), { format: "json", level: LogLevel.Info })
+      assert.deepStrictEqual(yield* read({}), { format: "pretty", level: LogLevel.Info })
+      assert.deepStrictEqual(
+        yield* read({ ENVIRONMENT: "production", LOG_FORMAT: "logfmt", LOG_LEVEL: "debug" }),
+        { format: "logfmt", level: LogLevel.Debug }
+      )
+    }))
+
+  it.effect("bad values are named with the other sections' problems; the lenient reading falls back", () =>
+    Effect.gen(function*() {
+      const env = { ...local, LOG_FORMAT: "xml", LOG_LEVEL: "loud", WORKER_CONCURRENCY: "0" }
+      const found = problems(yield* load(env, LoggingConfig, DatabaseConfig, WorkerConfig))
+      assert.deepStrictEqual(found.map((line) => line.split(":")[0]), ["LOG_FORMAT", "LOG_LEVEL", "WORKER_CONCURRENCY"])
+      assert.deepStrictEqual(
+        yield* read({ ENVIRONMENT: "production", LOG_FORMAT: "xml", LOG_LEVEL: "loud" }, LoggingConfig.lenient),
+        { format: "json", level: LogLevel.Info }
       )
     }))
 })

@@ -67,10 +67,14 @@ describe("node bin/worker.js", () => {
         SUPABASE_MODE: "dev",
         ENVIRONMENT: "test",
         HEARTBEAT_INTERVAL: "soon",
-        WORKER_CONCURRENCY: "0"
+        WORKER_CONCURRENCY: "0",
+        LOG_LEVEL: "loud",
+        LOG_FORMAT: "xml"
       })
       assert.strictEqual(result.code, 1)
-      assert.include(result.stderr, "Invalid configuration (2 problems)")
+      assert.include(result.stderr, "Invalid configuration (4 problems)")
+      assert.include(result.stderr, "LOG_LEVEL")
+      assert.include(result.stderr, "LOG_FORMAT")
       assert.include(result.stderr, "HEARTBEAT_INTERVAL")
       assert.include(result.stderr, "WORKER_CONCURRENCY: must be between 1 and 500")
     }))

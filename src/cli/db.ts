@@ -1,10 +1,10 @@
 import { Command } from "@effect/cli"
 import { Console, Effect, Layer } from "effect"
-import { DatabaseConfig, layer as configLayer } from "../config/index.js"
+import { DatabaseConfig, layer as configLayer, LoggingConfig } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import { migrate } from "../db/Migrations.js"
 
-const DatabaseLive = Database.layer("dragonfly-cli").pipe(Layer.provide(configLayer(DatabaseConfig)))
+const DatabaseLive = Database.layer("dragonfly-cli").pipe(Layer.provide(configLayer(LoggingConfig, DatabaseConfig)))
 
 const migrateCommand = Command.make("migrate", {}, () =>
   Effect.gen(function*() {

@@ -1,17 +1,15 @@
-import { Config, Effect, Layer, Logger, LogLevel } from "effect"
+import { Effect, Layer, Logger } from "effect"
+import { LoggingConfig } from "../config/LoggingConfig.js"
 
 /**
- * Structured logs: JSON lines in production (Railway indexes them), pretty for people.
- * `LOG_FORMAT` (json | pretty | logfmt) overrides; `LOG_LEVEL` sets the minimum level.
+ * Structured logs as `LoggingConfig` says: JSON lines in production (Railway indexes them),
+ * pretty for people. A bad `LOG_FORMAT` or `LOG_LEVEL` gives the default here; the process
+ * reports it with every other bad variable when it loads its configuration (each entry point
+ * lists `LoggingConfig` among its sections) and stops.
  */
 export const layer = Layer.unwrapEffect(
-  Effect.gen(function*() {
-    const environment = yield* Config.string("ENVIRONMENT").pipe(Config.withDefault("development"))
-    const format = yield* Config.literal("json", "pretty", "logfmt")("LOG_FORMAT").pipe(
-      Config.withDefault(environment === "production" ? "json" : "pretty")
-    )
-    const level = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  Effect.map(Effect.orDie(LoggingConfig.lenient), ({ format, level }) => {
     const logger = format === "json" ? Logger.json : format === "logfmt" ? Logger.logFmt : Logger.pretty
     return Layer.merge(logger, Logger.minimumLogLevel(level))
-  }).pipe(Effect.orDie)
+  })
 )
