@@ -4,7 +4,7 @@ import { Data, Effect, Option, Schema } from "effect"
 import { StoredRecord } from "../deadletter/DeadLetters.js"
 import * as Envelope from "../envelope/index.js"
 import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
-import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
+import { type MessageId, PgmqQueue, type QueueMessage, sendCall } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import type { QueueName } from "../queue/QueueName.js"
 
@@ -14,9 +14,6 @@ export class JobIdTaken extends Data.TaggedError("JobIdTaken")<{ readonly jobId:
     return `job_id ${this.jobId} belongs to another job`
   }
 }
-
-/** Internal: the key was taken while this transaction ran; it is rolled back. */
-class KeyTaken extends Data.TaggedError("KeyTaken") {}
 
 export type EnqueueResult =
   | {
@@ -63,11 +60,13 @@ export interface JobStatus {
 }
 
 const UNIQUE_VIOLATION = "23505"
+const KEY_CONSTRAINT = "job_requests_pkey"
 const JOB_ID_CONSTRAINT = "job_requests_job_id_key"
 
-const isJobIdConflict = (error: SqlError) => {
+/** The constraint a statement violated, when it failed on a unique one. */
+const uniqueViolation = (error: SqlError) => {
   const cause = error.cause as { readonly code?: string; readonly constraint?: string } | undefined
-  return cause?.code === UNIQUE_VIOLATION && cause.constraint === JOB_ID_CONSTRAINT
+  return cause?.code === UNIQUE_VIOLATION ? cause.constraint : undefined
 }
 
 const decodeRecord = Schema.decodeUnknownOption(StoredRecord)
@@ -126,32 +125,45 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
 
     /**
      * Sends the envelope unless its (org_id, idempotency_key) was enqueued or completed before, in
-     * which case it answers the original job. Runs in a transaction of its own, or in a savepoint
-     * of the caller's. Of concurrent identical requests one sends: the others wait for its commit
-     * on the key's row, roll their message back and answer its job.
+     * which case it answers the original job. One statement sends and records the key, so both
+     * commit or neither (in a savepoint when the caller has a transaction). Of concurrent
+     * identical requests one records the key; the others wait for its commit, fail on the key,
+     * and answer its job, their sends rolled back.
      */
     const enqueue = Effect.fn("JobRequests.enqueue")(
       function*(queue: QueueName, envelope: Envelope.JobEnvelope) {
         yield* Effect.annotateCurrentSpan({ queue, jobId: envelope.job_id })
-        const send = Effect.gen(function*() {
-          const msgId = yield* pgmq.send(queue, Envelope.encode(envelope))
-          const recorded = yield* sql`
-            INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)
-            SELECT ${envelope.org_id}::uuid, ${envelope.idempotency_key}, ${envelope.job_id}::uuid, ${queue},
-                   ${msgId}::bigint, ${envelope.trace_id}::uuid
+        const { idempotency_key: key, org_id: orgId } = envelope
+        const sendAndRecord = sql<{ readonly msg_id: string }>`
+          WITH sent AS (
+            SELECT ${sendCall(sql, queue, Envelope.encode(envelope))} AS msg_id
             WHERE NOT EXISTS (
-              SELECT 1 FROM workers.job_ledger
-              WHERE org_id = ${envelope.org_id}::uuid AND idempotency_key = ${envelope.idempotency_key})
-            ON CONFLICT (org_id, idempotency_key) DO NOTHING
-            RETURNING 1`
-          if (recorded.length === 0) return yield* new KeyTaken()
-          return { _tag: "Enqueued", jobId: envelope.job_id, msgId, queue, traceId: envelope.trace_id } as EnqueueResult
-        })
-        return yield* sql.withTransaction(send).pipe(
-          Effect.catchTag("KeyTaken", () => existing(envelope.org_id, envelope.idempotency_key)),
-          Effect.catchTag("SqlError", (error) =>
-            isJobIdConflict(error) ? Effect.fail(new JobIdTaken({ jobId: envelope.job_id })) : Effect.die(error))
+              SELECT 1 FROM workers.job_ledger WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key})
+          )
+          INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)
+          SELECT ${orgId}::uuid, ${key}, ${envelope.job_id}::uuid, ${queue}, msg_id, ${envelope.trace_id}::uuid
+          FROM sent
+          RETURNING msg_id::text`
+        const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+        const recorded = yield* (inTransaction ? sql.withTransaction(sendAndRecord) : sendAndRecord).pipe(
+          Effect.catchTag("SqlError", (error) => {
+            const violated = uniqueViolation(error)
+            return violated === KEY_CONSTRAINT
+              ? Effect.succeed([])
+              : violated === JOB_ID_CONSTRAINT
+              ? Effect.fail(new JobIdTaken({ jobId: envelope.job_id }))
+              : Effect.die(error)
+          })
         )
+        // Nothing recorded: the key was enqueued before, or a worker completed it without the API.
+        if (recorded[0] === undefined) return yield* Effect.orDie(existing(orgId, key))
+        return {
+          _tag: "Enqueued",
+          jobId: envelope.job_id,
+          msgId: Number(recorded[0].msg_id),
+          queue,
+          traceId: envelope.trace_id
+        } satisfies EnqueueResult
       }
     )
 

@@ -1,4 +1,4 @@
-import { SqlClient, type SqlError } from "@effect/sql"
+import { SqlClient, type SqlError, type Statement } from "@effect/sql"
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import type { QueueName } from "./QueueName.js"
 
@@ -107,6 +107,19 @@ export const pollByReading = <E>(
     }
   })
 
+/**
+ * The call `pgmq.send(queue, message, delay)` as a fragment of a caller's statement: a send that
+ * commits or rolls back with the statement's other writes, in one round trip. It evaluates to
+ * the new message's id (a bigint).
+ */
+export const sendCall = (
+  sql: SqlClient.SqlClient,
+  queue: QueueName,
+  message: unknown,
+  options?: SendOptions
+): Statement.Fragment =>
+  sql`pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, ${options?.delaySeconds ?? 0}::integer)`
+
 const MESSAGE_COLUMNS = "msg_id, read_ct, enqueued_at, vt, message"
 const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 const METRICS_COLUMNS = "queue_name, queue_length, newest_msg_age_sec, oldest_msg_age_sec, total_messages, scrape_time"
@@ -139,9 +152,7 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
     const single = <A>(rows: ReadonlyArray<A>) => Option.fromNullable(rows[0])
 
     const send = Effect.fn("PgmqQueue.send")(function*(queue: QueueName, message: unknown, options?: SendOptions) {
-      const rows = yield* sql`SELECT pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, ${
-        options?.delaySeconds ?? 0
-      }::integer) AS id`
+      const rows = yield* sql`SELECT ${sendCall(sql, queue, message, options)} AS id`
       return (yield* ids(rows))[0]!
     })
 

@@ -1,8 +1,8 @@
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { FetchHttpClient, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
-import { Api } from "../../src/api/Api.js"
+import * as Client from "../../src/api/Client.js"
 import * as Server from "../../src/api/Server.js"
 import { ApiConfig } from "../../src/config/index.js"
 import { PgmqQueue } from "../../src/queue/PgmqQueue.js"
@@ -38,10 +38,7 @@ export const baseUrl = HttpServer.addressFormattedWith((address) => Effect.succe
 /** The client derived from the API, sending the key. */
 export const client = (key: string = API_KEY) =>
   Effect.flatMap(baseUrl, (url) =>
-    HttpApiClient.make(Api, {
-      baseUrl: url,
-      transformClient: HttpClient.mapRequest(HttpClientRequest.setHeader("x-api-key", key))
-    })).pipe(Effect.provide(FetchHttpClient.layer))
+    Client.make({ baseUrl: url, apiKey: Redacted.make(key) })).pipe(Effect.provide(FetchHttpClient.layer))
 
 export interface RawResponse {
   readonly status: number
