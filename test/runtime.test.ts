@@ -124,7 +124,8 @@ describe("worker runtime", () => {
         sql<{ read_ct: number; delay: number }>`
           SELECT read_ct, extract(epoch FROM vt - clock_timestamp())::float AS delay
           FROM pgmq.q_probe_main WHERE msg_id = ${msgId}`,
-        (rows) => rows[0]?.read_ct === 1 && rows[0].delay > 1
+        // the failure has set the retry delay (the read itself set the 30 s visibility timeout)
+        (rows) => rows[0]?.read_ct === 1 && rows[0].delay > 1 && rows[0].delay < 20
       ))
       const [pending] = yield* sql<{ delay: number }>`
         SELECT extract(epoch FROM vt - clock_timestamp())::float AS delay FROM pgmq.q_probe_main WHERE msg_id = ${msgId}`
