@@ -1,36 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { BulkReplayRequest } from "../src/api/schemas.js"
-import type { DeadLetterRecord } from "../src/deadletter/DeadLetter.js"
-import { DEAD_LETTER_QUEUE } from "../src/queue/catalog.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import * as ApiTest from "./support/api.js"
 import { authorized, raw } from "./support/api.js"
-import { count, envelope, PROBE_QUEUE } from "./support/runtime.js"
-
-const record = (overrides: Partial<DeadLetterRecord> = {}): DeadLetterRecord => {
-  const original = envelope({ action: "record" })
-  return {
-    source_queue: "probe_main",
-    source_msg_id: 1,
-    read_ct: 3,
-    enqueued_at: "2026-11-28T10:00:00.000Z",
-    reason: "max_attempts_exceeded",
-    error: { tag: "Retryable", message: "upstream down" },
-    job_id: original.job_id ?? null,
-    trace_id: original.trace_id ?? null,
-    worker_id: "probe-host-1",
-    dead_lettered_at: "2026-11-28T10:05:00.000Z",
-    original,
-    ...overrides
-  }
-}
-
-const deadLetter = (overrides: Partial<DeadLetterRecord> = {}) =>
-  Effect.flatMap(PgmqQueue, (pgmq) => {
-    const value = record(overrides)
-    return Effect.map(pgmq.send(DEAD_LETTER_QUEUE, value), (id) => ({ id: id as number, record: value }))
-  })
+import { deadLetter } from "./support/deadLetters.js"
+import { count, PROBE_QUEUE } from "./support/runtime.js"
 
 const author = { replayed_by: "ops@dragonfly.law", reason: "upstream fixed" }
 

@@ -1,6 +1,6 @@
 import { HttpApiSchema, Multipart } from "@effect/platform"
 import { JSONSchema, Schema } from "effect"
-import { DeadLetterStates } from "../deadletter/DeadLetters.js"
+import { type DeadLetterEntry, DeadLetterStates, type ReplayRecord } from "../deadletter/DeadLetters.js"
 import { JobEnvelope } from "../envelope/index.js"
 import { JobStates } from "../jobs/JobRequests.js"
 
@@ -186,7 +186,18 @@ export class Replay extends Schema.Class<Replay>("Replay")({
   replayed_at: Timestamp,
   replayed_by: Schema.String,
   reason: Schema.String
-}) {}
+}) {
+  static readonly fromRecord = (replay: ReplayRecord) =>
+    new Replay({
+      dead_letter_id: replay.deadLetterId,
+      source_queue: replay.sourceQueue,
+      new_msg_id: replay.newMsgId,
+      job_id: replay.jobId,
+      replayed_at: replay.replayedAt,
+      replayed_by: replay.replayedBy,
+      reason: replay.reason
+    })
+}
 
 export class DeadLetterView extends Schema.Class<DeadLetterView>("DeadLetter")({
   id: Schema.Number,
@@ -203,7 +214,25 @@ export class DeadLetterView extends Schema.Class<DeadLetterView>("DeadLetter")({
   dead_lettered_at: Timestamp,
   original: Schema.Unknown,
   replay: Schema.NullOr(Replay)
-}) {}
+}) {
+  static readonly fromEntry = (entry: DeadLetterEntry) =>
+    new DeadLetterView({
+      id: entry.id,
+      state: entry.state,
+      source_queue: entry.record.source_queue,
+      source_msg_id: entry.record.source_msg_id,
+      reason: entry.record.reason,
+      error: entry.record.error,
+      read_ct: entry.record.read_ct,
+      job_id: entry.record.job_id,
+      trace_id: entry.record.trace_id,
+      worker_id: entry.record.worker_id,
+      enqueued_at: entry.record.enqueued_at,
+      dead_lettered_at: entry.deadLetteredAt,
+      original: entry.record.original,
+      replay: entry.replay === null ? null : Replay.fromRecord(entry.replay)
+    })
+}
 
 export class DeadLetterPage extends Schema.Class<DeadLetterPage>("DeadLetterPage")({
   dead_letters: Schema.Array(DeadLetterView),

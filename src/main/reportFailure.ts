@@ -6,7 +6,17 @@ const OPERATOR_FACING = new Set([
   "InvalidConfiguration",
   "DatabaseUnavailable",
   "EmbeddedPostgresError",
-  "MigrationError"
+  "MigrationError",
+  "DiscordNotConfigured",
+  "DiscordRateLimited",
+  "DiscordUnavailable",
+  "DiscordRejected",
+  "StaleWorkersFound",
+  "DoctorFoundProblems",
+  "DeadLetterNotFound",
+  "AlreadyResolved",
+  "NotReplayable",
+  "MissingReason"
 ])
 
 const isOperatorFacing = (error: unknown): error is { readonly _tag: string; readonly message: string } =>

@@ -1,40 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
-import { type DeadLetterEntry, DeadLetters, type ReplayRecord } from "../../deadletter/DeadLetters.js"
+import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { Api } from "../Api.js"
 import { BadRequest, Conflict, NotFound } from "../errors.js"
 import { BulkReplayResult, DeadLetterPage, DeadLetterView, Replay } from "../schemas.js"
 
 const DEFAULT_PAGE = 50
-
-const toReplay = (replay: ReplayRecord) =>
-  new Replay({
-    dead_letter_id: replay.deadLetterId,
-    source_queue: replay.sourceQueue,
-    new_msg_id: replay.newMsgId,
-    job_id: replay.jobId,
-    replayed_at: replay.replayedAt,
-    replayed_by: replay.replayedBy,
-    reason: replay.reason
-  })
-
-const toView = (entry: DeadLetterEntry) =>
-  new DeadLetterView({
-    id: entry.id,
-    state: entry.state,
-    source_queue: entry.record.source_queue,
-    source_msg_id: entry.record.source_msg_id,
-    reason: entry.record.reason,
-    error: entry.record.error,
-    read_ct: entry.record.read_ct,
-    job_id: entry.record.job_id,
-    trace_id: entry.record.trace_id,
-    worker_id: entry.record.worker_id,
-    enqueued_at: entry.record.enqueued_at,
-    dead_lettered_at: entry.deadLetteredAt,
-    original: entry.record.original,
-    replay: entry.replay === null ? null : toReplay(entry.replay)
-  })
 
 const query = (filter: {
   readonly source_queue?: string | undefined
@@ -59,18 +30,18 @@ export const DeadLettersLive = HttpApiBuilder.group(Api, "deadLetters", (handler
             limit: urlParams.limit ?? DEFAULT_PAGE
           })
           return new DeadLetterPage({
-            dead_letters: page.entries.map(toView),
+            dead_letters: page.entries.map(DeadLetterView.fromEntry),
             next_cursor: page.nextCursor === null ? null : String(page.nextCursor)
           })
         }))
       .handle("get", ({ path }) =>
         deadLetters.get(path.id).pipe(
-          Effect.map(toView),
+          Effect.map(DeadLetterView.fromEntry),
           Effect.catchTag("DeadLetterNotFound", (error) => new NotFound({ message: error.message }))
         ))
       .handle("replay", ({ path, payload }) =>
         deadLetters.replay(path.id, { replayedBy: payload.replayed_by, reason: payload.reason }).pipe(
-          Effect.map(toReplay),
+          Effect.map(Replay.fromRecord),
           Effect.catchTags({
             DeadLetterNotFound: (error) => new NotFound({ message: error.message }),
             AlreadyResolved: (error) => new Conflict({ message: error.message }),
@@ -88,6 +59,6 @@ export const DeadLettersLive = HttpApiBuilder.group(Api, "deadLetters", (handler
             replayedBy: payload.replayed_by,
             reason: payload.reason
           })
-          return new BulkReplayResult({ dry_run: false, matched, replayed: replayed.map(toReplay) })
+          return new BulkReplayResult({ dry_run: false, matched, replayed: replayed.map(Replay.fromRecord) })
         }))
   }))

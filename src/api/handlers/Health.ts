@@ -1,56 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Config, Effect } from "effect"
-import { MIGRATIONS_TABLE } from "../../db/Migrations.js"
-import { latestMigrationId } from "../../db/migrations/index.js"
+import { databaseChecks } from "../../monitoring/DatabaseChecks.js"
 import { Api } from "../Api.js"
-import { type Check, type Checks, DatabaseHealthy, DatabaseUnhealthy, Liveness } from "../schemas.js"
+import { DatabaseHealthy, DatabaseUnhealthy, Liveness } from "../schemas.js"
 
 const SERVICE = "dragonfly-api"
-const notChecked: Check = { ok: false, detail: "not checked: the database is not reachable" }
-
-/**
- * The three readiness checks. Details are fixed texts and counts: a driver's error message could
- * name hosts or users, so none is passed on.
- */
-const databaseChecks = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const probe = yield* sql<{
-    readonly pgmq_version: string | null
-    readonly pgmq_schema: boolean
-    readonly migrations_table: boolean
-  }>`
-    SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pgmq') AS pgmq_version,
-           to_regclass('pgmq.meta') IS NOT NULL AS pgmq_schema,
-           to_regclass(${MIGRATIONS_TABLE}) IS NOT NULL AS migrations_table`.pipe(
-    Effect.timeout("5 seconds"),
-    Effect.option
-  )
-  if (probe._tag === "None") {
-    return { database: { ok: false, detail: "not reachable" }, pgmq: notChecked, migrations: notChecked } satisfies Checks
-  }
-  const row = probe.value[0]!
-  const pgmq: Check = row.pgmq_version !== null
-    ? { ok: true, detail: `pgmq extension ${row.pgmq_version}` }
-    : row.pgmq_schema
-    ? { ok: true, detail: "pgmq-compatible schema" }
-    : { ok: false, detail: "pgmq is not installed (run the migrations)" }
-  let migrations: Check = { ok: false, detail: `no migrations applied; this build expects ${latestMigrationId}` }
-  if (row.migrations_table) {
-    const applied = yield* sql<{ readonly latest: number | null }>`
-      SELECT max(migration_id)::int AS latest FROM ${sql(MIGRATIONS_TABLE)}`.pipe(
-      Effect.map((rows) => rows[0]?.latest ?? 0),
-      Effect.timeout("5 seconds"),
-      Effect.orElseSucceed(() => -1)
-    )
-    migrations = applied === -1
-      ? { ok: false, detail: "could not read the migrations table" }
-      : applied >= latestMigrationId
-      ? { ok: true, detail: `latest migration ${applied}; this build expects ${latestMigrationId}` }
-      : { ok: false, detail: `latest migration ${applied}; this build expects ${latestMigrationId} (run the migrations)` }
-  }
-  return { database: { ok: true, detail: "reachable" }, pgmq, migrations } satisfies Checks
-})
 
 export const HealthLive = HttpApiBuilder.group(Api, "health", (handlers) =>
   Effect.gen(function*() {

@@ -1,0 +1,28 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { Layer } from "effect"
+import { Discord } from "../../alerts/index.js"
+import { DatabaseConfig, layer as configLayer, LoggingConfig, WorkerConfig } from "../../config/index.js"
+import * as Database from "../../db/Database.js"
+import { DeadLetters } from "../../deadletter/DeadLetters.js"
+import { Monitoring } from "../../monitoring/Monitoring.js"
+import { PgmqQueue } from "../../queue/PgmqQueue.js"
+import { QueueDirectory } from "../../queue/QueueDirectory.js"
+
+/** The database of `SUPABASE_DB_URL`, as the operator commands use it. */
+export const DatabaseLive = Database.layer("dragonfly-cli").pipe(
+  Layer.provide(configLayer(LoggingConfig, DatabaseConfig))
+)
+
+/** What the inspection and dead-letter commands read and change. */
+export const OperatorLive = Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default).pipe(
+  Layer.provideMerge(PgmqQueue.Default),
+  Layer.provideMerge(DatabaseLive)
+)
+
+export const WorkerConfigLive = configLayer(WorkerConfig)
+
+/** Discord from `DISCORD_WEBHOOK_URL`; posts are sent before the command ends. */
+export const DiscordLive = Discord.layer.pipe(
+  Layer.provide(NodeHttpClient.layerUndici),
+  Layer.provide(WorkerConfigLive)
+)

@@ -1,0 +1,120 @@
+import { Command, Options } from "@effect/cli"
+import { Console, Data, Duration, Effect, Option, Ref, Schedule } from "effect"
+import { Alert, Discord, DiscordNotConfigured } from "../../alerts/index.js"
+import { WorkerConfig } from "../../config/index.js"
+import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
+import { DiscordLive, OperatorLive, WorkerConfigLive } from "./layers.js"
+import { age, table } from "./table.js"
+
+/** Some worker has not sent a heartbeat within the threshold (one-shot mode: exit code 1). */
+export class StaleWorkersFound extends Data.TaggedError("StaleWorkersFound")<{ readonly count: number }> {
+  override get message() {
+    return `${this.count} stale worker${this.count === 1 ? "" : "s"}`
+  }
+}
+
+export const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
+  const staleIds = new Set(stale.map((worker) => worker.worker_id))
+  const lines = [
+    workers.length === 0 ? "no worker has sent a heartbeat yet" : table(
+      ["worker", "service", "queue", "health", "status", "last heartbeat", "processed", "failed", "dead-lettered", "in flight"],
+      workers.map((worker) => [
+        worker.worker_id,
+        worker.service,
+        worker.queue_name,
+        staleIds.has(worker.worker_id) ? "STALE" : worker.health,
+        worker.status,
+        `${age(worker.seconds_since_heartbeat)} ago`,
+        worker.jobs_processed,
+        worker.jobs_failed,
+        worker.jobs_dead_lettered,
+        worker.jobs_in_flight
+      ])
+    ),
+    "",
+    stale.length === 0
+      ? `no stale workers (threshold ${minutes} min)`
+      : `${stale.length} stale worker${stale.length === 1 ? "" : "s"}: no heartbeat for more than ${minutes} min: ${
+        stale.map((worker) => worker.worker_id).join(", ")
+      }`
+  ]
+  return lines.join("\n")
+}
+
+const staleAlert = (stale: ReadonlyArray<WorkerHealthRow>) =>
+  Alert.StaleWorkers({
+    workers: stale.map((worker) => ({
+      workerId: worker.worker_id,
+      service: worker.service,
+      queueName: worker.queue_name,
+      lastHeartbeatAt: worker.last_heartbeat_at,
+      status: worker.status
+    }))
+  })
+
+const staleMinutes = Options.integer("stale-minutes").pipe(
+  Options.withDefault(5),
+  Options.withDescription("A worker not stopped whose last heartbeat is older than this is stale")
+)
+const alert = Options.boolean("alert").pipe(
+  Options.withDescription("Post stale workers to Discord (DISCORD_WEBHOOK_URL); with --watch, each once until it recovers")
+)
+const watch = Options.boolean("watch").pipe(Options.withDescription("Check again every --interval until Ctrl-C"))
+const interval = Options.integer("interval").pipe(
+  Options.withDefault(60),
+  Options.withDescription("Seconds between checks with --watch")
+)
+
+const workers = Command.make("workers", { staleMinutes, alert, watch, interval }, (options) =>
+  Effect.gen(function*() {
+    const monitoring = yield* Monitoring
+    const discord = yield* Discord
+    if (options.alert && Option.isNone((yield* WorkerConfig).discordWebhookUrl)) {
+      return yield* new DiscordNotConfigured()
+    }
+    const minutes = Math.max(1, options.staleMinutes)
+    // With --watch a stale worker is posted once, and again only after it recovered and went stale anew.
+    const alerted = yield* Ref.make<ReadonlySet<string>>(new Set())
+
+    const check = Effect.gen(function*() {
+      const [all, stale] = yield* Effect.all([monitoring.workers(), monitoring.workers(minutes)], { concurrency: 2 })
+      yield* Console.log(`${options.watch ? `— ${new Date().toISOString()}\n` : ""}${render(all, stale, minutes)}`)
+      const before = yield* Ref.get(alerted)
+      const fresh = stale.filter((worker) => !before.has(worker.worker_id))
+      let sent = true
+      if (options.alert && fresh.length > 0) {
+        sent = yield* discord.send(staleAlert(fresh)).pipe(
+          Effect.as(true),
+          Effect.catchAll((error) =>
+            options.watch
+              ? Effect.as(Console.error(`error: could not alert Discord: ${error.message}`), false)
+              : Effect.fail(error)
+          )
+        )
+        if (sent) yield* Console.log(`alerted Discord: ${fresh.length} stale worker${fresh.length === 1 ? "" : "s"}`)
+      }
+      // Not posted: those stay unalerted, to be tried at the next check.
+      yield* Ref.set(
+        alerted,
+        new Set(stale.filter((worker) => sent || before.has(worker.worker_id)).map((worker) => worker.worker_id))
+      )
+      return stale.length
+    })
+
+    if (options.watch) {
+      return yield* Effect.repeat(check, Schedule.spaced(Duration.seconds(Math.max(1, options.interval)))).pipe(
+        Effect.asVoid
+      )
+    }
+    const staleCount = yield* check
+    if (staleCount > 0) return yield* new StaleWorkersFound({ count: staleCount })
+  }).pipe(Effect.provide([OperatorLive, DiscordLive, WorkerConfigLive]))).pipe(
+    Command.withDescription(
+      "Worker heartbeats (workers.v_worker_health) and stale workers (workers.find_stale_workers); exit code 1 when any is stale"
+    )
+  )
+
+export const monitorCommand = Command.make("monitor").pipe(
+  Command.withDescription("Watch the workers"),
+  Command.withSubcommands([workers])
+)

@@ -1,0 +1,79 @@
+import { Command, Options } from "@effect/cli"
+import { Console, Duration, Effect, Schedule } from "effect"
+import { Monitoring, type QueueMetricsRow, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
+import { OperatorLive } from "./layers.js"
+import { age, table } from "./table.js"
+
+const flags = (row: QueueMetricsRow) =>
+  [
+    row.scale_out ? "scale-out" : null,
+    row.oldest_over_30_min ? "oldest>30m" : null,
+    row.no_consumers && row.depth > 0 ? "no-consumers" : null
+  ].filter((flag) => flag !== null).join(" ")
+
+const healthCounts = (workers: ReadonlyArray<WorkerHealthRow>) => {
+  const counts = { healthy: 0, draining: 0, stale: 0, stopped: 0 }
+  for (const worker of workers) counts[worker.health]++
+  return counts
+}
+
+/** The dashboard: every queue's depth, ages, dead letters, consumers and scaling flags; the workers' health. */
+export const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: ReadonlyArray<WorkerHealthRow>) => {
+  const counts = healthCounts(workers)
+  return [
+    `Dragonfly queues at ${at.toISOString()}`,
+    "",
+    table(
+      ["queue", "depth", "visible", "oldest", "newest", "dead letters", "consumers", "flags"],
+      queues.map((row) => [
+        row.queue_name,
+        row.depth,
+        row.visible,
+        age(row.oldest_msg_age_sec),
+        age(row.newest_msg_age_sec),
+        row.dead_letters,
+        row.live_consumers,
+        flags(row)
+      ])
+    ),
+    "",
+    `workers: ${counts.healthy} healthy, ${counts.draining} draining, ${counts.stale} stale, ${counts.stopped} stopped` +
+    (counts.stale > 0 ? "  (dragonfly monitor workers)" : "")
+  ].join("\n")
+}
+
+const snapshot = Effect.gen(function*() {
+  const monitoring = yield* Monitoring
+  const [queues, workers] = yield* Effect.all([monitoring.queues(), monitoring.workers()], { concurrency: 2 })
+  return { at: new Date(), queues, workers }
+})
+
+const CLEAR_SCREEN = "\u001b[2J\u001b[H"
+
+const json = Options.boolean("json").pipe(
+  Options.withDescription("Print JSON (one object per refresh with --watch) instead of the table")
+)
+const watch = Options.boolean("watch").pipe(Options.withDescription("Refresh until Ctrl-C"))
+const interval = Options.integer("interval").pipe(
+  Options.withDefault(5),
+  Options.withDescription("Seconds between refreshes with --watch")
+)
+
+const inspect = Command.make("inspect", { json, watch, interval }, (options) => {
+  const once = Effect.flatMap(snapshot, ({ at, queues, workers }) =>
+    options.json
+      ? Console.log(JSON.stringify({ at, queues, workers }))
+      : Console.log(`${options.watch && process.stdout.isTTY ? CLEAR_SCREEN : ""}${render(at, queues, workers)}`))
+  return (options.watch
+    ? Effect.repeat(once, Schedule.spaced(Duration.seconds(Math.max(1, options.interval))))
+    : once).pipe(Effect.asVoid, Effect.provide(OperatorLive))
+}).pipe(
+  Command.withDescription(
+    "Queue depth, message ages, dead letters, consumers and scaling flags (workers.v_queue_metrics), and worker health"
+  )
+)
+
+export const queueCommand = Command.make("queue").pipe(
+  Command.withDescription("Inspect the pgmq queues"),
+  Command.withSubcommands([inspect])
+)

@@ -1,0 +1,182 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Redacted, Ref } from "effect"
+import { environmentFor, heartbeat, sendScoreJobs, withCliFixture } from "./support/cli.js"
+import { deadLetter } from "./support/deadLetters.js"
+import { closedPort } from "./support/net.js"
+import { runNode, startNode } from "./support/processes.js"
+import * as TestDatabase from "./support/TestDatabase.js"
+import { webhookServer, webhookServerAnswering } from "./support/webhook.js"
+
+describe("dragonfly queue inspect", () => {
+  it.live("the table and --json show depth, dead letters, consumers and worker health", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        yield* sendScoreJobs(3)
+        yield* deadLetter()
+        yield* heartbeat("score-a")
+        yield* heartbeat("score-b", { secondsAgo: 900 })
+        const [human, json] = yield* Effect.all([
+          dragonfly(["queue", "inspect"]),
+          dragonfly(["queue", "inspect", "--json"])
+        ], { concurrency: 2 })
+        assert.strictEqual(human.code, 0, human.stderr)
+        assert.match(human.stdout, /^queue +depth +visible +oldest +newest +dead letters +consumers +flags$/m)
+        assert.match(human.stdout, /^score_collectability +3 +3 +\d+s +\d+s +0 +1/m)
+        assert.match(human.stdout, /^dead_letter +1 +1 /m)
+        assert.include(human.stdout, "workers: 1 healthy, 0 draining, 1 stale, 0 stopped")
+
+        assert.strictEqual(json.code, 0, json.stderr)
+        const parsed = JSON.parse(json.stdout)
+        const score = parsed.queues.find((q: { queue_name: string }) => q.queue_name === "score_collectability")
+        assert.include(score, { depth: 3, live_consumers: 1, scale_out: false })
+        assert.sameMembers(parsed.workers.map((w: { worker_id: string; health: string }) => `${w.worker_id}:${w.health}`), [
+          "score-a:healthy",
+          "score-b:stale"
+        ])
+      })), 30_000)
+})
+
+describe("dragonfly monitor workers", () => {
+  it.scopedLive("exit 0 when every heartbeat is fresh; 1 naming the stale ones, posted to Discord with --alert", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        const webhook = yield* webhookServer
+        yield* heartbeat("score-fresh")
+        yield* heartbeat("score-gone", { status: "stopped", secondsAgo: 3600 })
+        const healthy = yield* dragonfly(["monitor", "workers", "--alert"], { DISCORD_WEBHOOK_URL: webhook.url })
+        assert.strictEqual(healthy.code, 0, healthy.stderr)
+        assert.include(healthy.stdout, "no stale workers (threshold 5 min)")
+        assert.match(healthy.stdout, /^score-fresh +score +score_collectability +healthy +running/m)
+        assert.lengthOf(yield* Ref.get(webhook.posts), 0)
+
+        yield* heartbeat("score-silent", { secondsAgo: 600 })
+        const [stale, lenient, unconfigured] = yield* Effect.all([
+          dragonfly(["monitor", "workers", "--alert"], { DISCORD_WEBHOOK_URL: webhook.url }),
+          dragonfly(["monitor", "workers", "--stale-minutes", "15"]),
+          dragonfly(["monitor", "workers", "--alert"])
+        ], { concurrency: 3 })
+        assert.strictEqual(stale.code, 1)
+        assert.include(stale.stdout, "1 stale worker: no heartbeat for more than 5 min: score-silent")
+        assert.include(stale.stdout, "alerted Discord: 1 stale worker")
+        assert.strictEqual(stale.stderr.trim(), "error: 1 stale worker")
+        const posts = yield* Ref.get(webhook.posts)
+        assert.lengthOf(posts, 1)
+        assert.strictEqual(posts[0]!.body.embeds?.[0]?.title, "1 stale worker: no heartbeat")
+        assert.notInclude(stale.stdout + stale.stderr, "secret-token")
+
+        // a longer threshold: nobody is stale
+        assert.strictEqual(lenient.code, 0, lenient.stderr)
+
+        assert.strictEqual(unconfigured.code, 1)
+        assert.include(unconfigured.stderr, "DISCORD_WEBHOOK_URL")
+      })), 30_000)
+
+  it.scopedLive("--watch --alert posts each stale worker once, and a newly stale one on its own", () =>
+    withCliFixture(({ env }) =>
+      Effect.gen(function*() {
+        const webhook = yield* webhookServer
+        yield* heartbeat("score-silent", { secondsAgo: 600 })
+        const monitor = yield* startNode(
+          ["bin/dragonfly.js", "monitor", "workers", "--watch", "--alert", "--interval", "1"],
+          { ...env, DISCORD_WEBHOOK_URL: webhook.url }
+        )
+        yield* monitor.waitFor(/(?:— .*\n[\s\S]*){3}/)
+        yield* heartbeat("score-late", { secondsAgo: 700 })
+        yield* monitor.waitFor(/score-late[\s\S]*— [\s\S]*— /)
+        monitor.child.kill("SIGINT")
+        const finished = yield* monitor.finished
+        assert.strictEqual(finished.code, 0, finished.stderr)
+        const posts = yield* Ref.get(webhook.posts)
+        assert.deepStrictEqual(posts.map((post) => post.body.embeds?.[0]?.title), [
+          "1 stale worker: no heartbeat",
+          "1 stale worker: no heartbeat"
+        ])
+        assert.include(JSON.stringify(posts[0]!.body), "score-silent")
+        assert.include(JSON.stringify(posts[1]!.body), "score-late")
+        assert.notInclude(JSON.stringify(posts[1]!.body), "score-silent")
+      })), 30_000)
+})
+
+describe("dragonfly discord test", () => {
+  it.scopedLive("posts a test alert; a rejected or missing webhook is a clear error that does not show the token", () =>
+    Effect.gen(function*() {
+      const accepting = yield* webhookServer
+      const rejecting = yield* webhookServerAnswering(404)
+      const [sent, rejected, missing] = yield* Effect.all([
+        runNode(["bin/dragonfly.js", "discord", "test", "--message", "hello ops"], { DISCORD_WEBHOOK_URL: accepting.url }),
+        runNode(["bin/dragonfly.js", "discord", "test"], { DISCORD_WEBHOOK_URL: rejecting.url }),
+        runNode(["bin/dragonfly.js", "discord", "test"])
+      ], { concurrency: 3 })
+      assert.strictEqual(sent.code, 0, sent.stderr)
+      assert.include(sent.stdout, "sent a test alert to Discord")
+      const posts = yield* Ref.get(accepting.posts)
+      assert.lengthOf(posts, 1)
+      assert.strictEqual(posts[0]!.body.embeds?.[0]?.title, "Dragonfly test alert")
+      assert.include(JSON.stringify(posts[0]!.body), "hello ops")
+
+      assert.strictEqual(rejected.code, 1)
+      assert.match(rejected.stderr, /^error: .*404/m)
+      assert.lengthOf(yield* Ref.get(rejecting.posts), 1)
+      assert.notInclude(rejected.stdout + rejected.stderr, "secret-token")
+
+      assert.strictEqual(missing.code, 1)
+      assert.include(missing.stderr, "error: Discord is not configured: set DISCORD_WEBHOOK_URL")
+    }), 30_000)
+})
+
+describe("dragonfly doctor", () => {
+  it.live("passes on a healthy database (warnings only), and names each failed check with what to do", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        const healthy = yield* dragonfly(["doctor"])
+        assert.strictEqual(healthy.code, 0, healthy.stdout + healthy.stderr)
+        for (const check of ["configuration", "database", "pgmq", "migrations", "queues", "heartbeats", "backlog", "dead letters"]) {
+          assert.match(healthy.stdout, new RegExp(`^✓ ${check} `, "m"))
+        }
+        assert.match(healthy.stdout, /^! discord +DISCORD_WEBHOOK_URL is not set/m)
+        assert.include(healthy.stdout, "all checks passed (with warnings)")
+
+        yield* sendScoreJobs(2)
+        yield* heartbeat("score-silent", { secondsAgo: 600 })
+        yield* deadLetter({ reason: "invalid_envelope", dead_lettered_at: new Date().toISOString() })
+        const sick = yield* dragonfly(["doctor"])
+        assert.strictEqual(sick.code, 1)
+        assert.match(sick.stdout, /^✗ heartbeats +stale: score-silent \(score\)/m)
+        assert.match(sick.stdout, /^✗ worker score +none live, and score_collectability holds 2\n +→ start or restart the score service/m)
+        assert.match(sick.stdout, /^! dead letters +1 pending; 1 invalid envelope in the last 24 h/m)
+        assert.strictEqual(sick.stderr.trim(), "error: 2 checks failed")
+      })), 30_000)
+
+  it.live("an empty database: pgmq and migrations fail; an unreachable one: the database check fails", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const empty = yield* TestDatabase.freshDatabase({ migrated: false })
+      const port = yield* closedPort
+      const [unmigrated, unreachable] = yield* Effect.all([
+        runNode(["bin/dragonfly.js", "doctor"], environmentFor(empty)),
+        runNode(["bin/dragonfly.js", "doctor"], environmentFor(Redacted.make(`postgresql://postgres:pw-hidden@127.0.0.1:${port}/x`)))
+      ], { concurrency: 2 })
+      assert.strictEqual(unmigrated.code, 1)
+      assert.match(unmigrated.stdout, /^✗ pgmq +pgmq is not installed \(run the migrations\)\n +→ node bin\/dragonfly\.js db migrate/m)
+      assert.match(unmigrated.stdout, /^✗ migrations +no migrations applied/m)
+      assert.strictEqual(unmigrated.stderr.trim(), "error: 2 checks failed")
+
+      assert.strictEqual(unreachable.code, 1)
+      assert.match(unreachable.stdout, new RegExp(`^✗ database +Could not connect to the database at 127\\.0\\.0\\.1:${port}/x`, "m"))
+      assert.notInclude(unreachable.stdout + unreachable.stderr, "pw-hidden")
+    })), 30_000)
+
+  it.live("a bad environment is one failed check naming every bad variable", () =>
+    Effect.gen(function*() {
+      const result = yield* runNode(["bin/dragonfly.js", "doctor"], {
+        ENVIRONMENT: "production",
+        SUPABASE_MODE: "dev",
+        SUPABASE_DB_URL: "not a url",
+        LOG_LEVEL: "loud"
+      })
+      assert.strictEqual(result.code, 1)
+      assert.match(result.stdout, /^✗ configuration +Invalid configuration/m)
+      for (const variable of ["LOG_LEVEL", "SUPABASE_DB_URL", "SUPABASE_MODE", "SUPABASE_URL"]) {
+        assert.include(result.stdout, variable)
+      }
+    }))
+})
