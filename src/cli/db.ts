@@ -1,10 +1,7 @@
 import { Command } from "@effect/cli"
-import { Console, Effect, Layer } from "effect"
-import { DatabaseConfig, layer as configLayer, LoggingConfig } from "../config/index.js"
-import * as Database from "../db/Database.js"
+import { Console, Effect } from "effect"
 import { migrate } from "../db/Migrations.js"
-
-const DatabaseLive = Database.layer("dragonfly-cli").pipe(Layer.provide(configLayer(LoggingConfig, DatabaseConfig)))
+import { DatabaseLive } from "./operator/layers.js"
 
 const migrateCommand = Command.make("migrate", {}, () =>
   Effect.gen(function*() {

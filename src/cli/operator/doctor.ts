@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Context, Data, Duration, Effect, Either, Layer, Option } from "effect"
+import { Console, Context, Data, Duration, Effect, Either, Option } from "effect"
 import { Alert, Discord } from "../../alerts/index.js"
 import { DatabaseConfig, loadSections, LoggingConfig, WorkerConfig } from "../../config/index.js"
 import * as Database from "../../db/Database.js"
@@ -7,9 +7,8 @@ import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { databaseChecks } from "../../monitoring/DatabaseChecks.js"
 import { Monitoring } from "../../monitoring/Monitoring.js"
 import { Catalog, catalogQueues, isConsumedBy } from "../../queue/catalog.js"
-import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
-import { DiscordLive } from "./layers.js"
+import { DiscordLive, operatorServices } from "./layers.js"
 
 /** Some check failed (exit code 1); each was printed with what to do. */
 export class DoctorFoundProblems extends Data.TaggedError("DoctorFoundProblems")<{ readonly failed: number }> {
@@ -182,13 +181,9 @@ export const doctorCommand = Command.make("doctor", { testDiscord }, (options) =
       applicationName: "dragonfly-doctor",
       retryWindow: Duration.min(database.connectRetryWindow, Duration.seconds(5))
     })
-    const Services = Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default).pipe(
-      Layer.provideMerge(PgmqQueue.Default),
-      Layer.provideMerge(connected)
-    )
     const reached = yield* databaseFindings.pipe(
       Effect.tap(() => report({ outcome: "ok", check: "database", detail: "reachable" })),
-      Effect.provide(Services),
+      Effect.provide(operatorServices(connected)),
       Effect.either
     )
     if (Either.isLeft(reached)) {

@@ -1,4 +1,5 @@
 import { NodeHttpClient } from "@effect/platform-node"
+import type { SqlClient } from "@effect/sql"
 import { Layer } from "effect"
 import { Discord } from "../../alerts/index.js"
 import { DatabaseConfig, layer as configLayer, LoggingConfig, WorkerConfig } from "../../config/index.js"
@@ -13,11 +14,14 @@ export const DatabaseLive = Database.layer("dragonfly-cli").pipe(
   Layer.provide(configLayer(LoggingConfig, DatabaseConfig))
 )
 
-/** What the inspection and dead-letter commands read and change. */
-export const OperatorLive = Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default).pipe(
-  Layer.provideMerge(PgmqQueue.Default),
-  Layer.provideMerge(DatabaseLive)
-)
+/** What the inspection and dead-letter commands read and change, on the database given. */
+export const operatorServices = <E>(database: Layer.Layer<SqlClient.SqlClient, E>) =>
+  Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default).pipe(
+    Layer.provideMerge(PgmqQueue.Default),
+    Layer.provideMerge(database)
+  )
+
+export const OperatorLive = operatorServices(DatabaseLive)
 
 export const WorkerConfigLive = configLayer(WorkerConfig)
 
