@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Data, Duration, Effect, Option, Ref, Schedule } from "effect"
+import { Cause, Console, Data, Duration, Effect, Option, Ref, Schedule } from "effect"
 import { Alert, Discord, DiscordNotConfigured } from "../../alerts/index.js"
 import { WorkerConfig } from "../../config/index.js"
 import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
@@ -13,7 +13,7 @@ export class StaleWorkersFound extends Data.TaggedError("StaleWorkersFound")<{ r
   }
 }
 
-export const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
+const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
   const staleIds = new Set(stale.map((worker) => worker.worker_id))
   const lines = [
     workers.length === 0 ? "no worker has sent a heartbeat yet" : table(
@@ -102,7 +102,11 @@ const workers = Command.make("workers", { staleMinutes, alert, watch, interval }
     })
 
     if (options.watch) {
-      return yield* Effect.repeat(check, Schedule.spaced(Duration.seconds(Math.max(1, options.interval)))).pipe(
+      // A failed check (the database unreachable for a while) is reported; the next one still runs.
+      const resilient = check.pipe(
+        Effect.catchAllCause((cause) => Console.error(`error: check failed: ${Cause.squash(cause)}`))
+      )
+      return yield* Effect.repeat(resilient, Schedule.spaced(Duration.seconds(Math.max(1, options.interval)))).pipe(
         Effect.asVoid
       )
     }

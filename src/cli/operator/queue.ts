@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Duration, Effect, Schedule } from "effect"
+import { Cause, Console, Duration, Effect, Schedule } from "effect"
 import { Monitoring, type QueueMetricsRow, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
@@ -18,7 +18,7 @@ const healthCounts = (workers: ReadonlyArray<WorkerHealthRow>) => {
 }
 
 /** The dashboard: every queue's depth, ages, dead letters, consumers and scaling flags; the workers' health. */
-export const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: ReadonlyArray<WorkerHealthRow>) => {
+const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: ReadonlyArray<WorkerHealthRow>) => {
   const counts = healthCounts(workers)
   return [
     `Dragonfly queues at ${at.toISOString()}`,
@@ -64,8 +64,10 @@ const inspect = Command.make("inspect", { json, watch, interval }, (options) => 
     options.json
       ? Console.log(JSON.stringify({ at, queues, workers }))
       : Console.log(`${options.watch && process.stdout.isTTY ? CLEAR_SCREEN : ""}${render(at, queues, workers)}`))
+  // With --watch a failed refresh (the database unreachable for a while) is reported; the next one still runs.
+  const refresh = once.pipe(Effect.catchAllCause((cause) => Console.error(`error: refresh failed: ${Cause.squash(cause)}`)))
   return (options.watch
-    ? Effect.repeat(once, Schedule.spaced(Duration.seconds(Math.max(1, options.interval))))
+    ? Effect.repeat(refresh, Schedule.spaced(Duration.seconds(Math.max(1, options.interval))))
     : once).pipe(Effect.asVoid, Effect.provide(OperatorLive))
 }).pipe(
   Command.withDescription(
