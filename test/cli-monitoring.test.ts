@@ -15,10 +15,17 @@ describe("dragonfly queue inspect", () => {
         yield* deadLetter()
         yield* heartbeat("score-a")
         yield* heartbeat("score-b", { secondsAgo: 900 })
-        const [human, json] = yield* Effect.all([
-          dragonfly(["queue", "inspect"]),
-          dragonfly(["queue", "inspect", "--json"])
-        ], { concurrency: 2 })
+        const [human, json, wrongProject] = yield* Effect.all([
+          dragonfly(["queue", "inspect", "--env", "dev"]),
+          dragonfly(["queue", "inspect", "--json"]),
+          dragonfly(["queue", "inspect", "--env", "prod"])
+        ], { concurrency: 3 })
+        assert.strictEqual(wrongProject.code, 1)
+        assert.strictEqual(
+          wrongProject.stderr.trim(),
+          "error: --env prod, but SUPABASE_MODE is 'dev': refusing to act on the dev project"
+        )
+        assert.strictEqual(wrongProject.stdout, "")
         assert.strictEqual(human.code, 0, human.stderr)
         assert.match(human.stdout, /^queue +depth +visible +oldest +newest +dead letters +consumers +flags$/m)
         assert.match(human.stdout, /^score_collectability +3 +3 +\d+s +\d+s +0 +1/m)

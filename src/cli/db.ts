@@ -2,8 +2,9 @@ import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { migrate } from "../db/Migrations.js"
 import { DatabaseLive } from "./operator/layers.js"
+import { operatorCommand } from "./operator/environment.js"
 
-const migrateCommand = Command.make("migrate", {}, () =>
+const migrateCommand = operatorCommand("migrate", {}, () =>
   Effect.gen(function*() {
     const applied = yield* migrate
     if (applied.length === 0) {

@@ -16,7 +16,8 @@ const OPERATOR_FACING = new Set([
   "DeadLetterNotFound",
   "AlreadyResolved",
   "NotReplayable",
-  "MissingReason"
+  "MissingReason",
+  "WrongEnvironment"
 ])
 
 const isOperatorFacing = (error: unknown): error is { readonly _tag: string; readonly message: string } =>

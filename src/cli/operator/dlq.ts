@@ -5,6 +5,7 @@ import { DeadLetterView, Replay } from "../../api/schemas.js"
 import { type DeadLetterEntry, type DeadLetterQuery, DeadLetters, type ReplayRecord } from "../../deadletter/DeadLetters.js"
 import { OperatorLive } from "./layers.js"
 import { table } from "./table.js"
+import { operatorCommand } from "./environment.js"
 
 /** A bulk replay needs a reason to record. */
 export class MissingReason extends Data.TaggedError("MissingReason") {
@@ -71,7 +72,7 @@ const replayLine = (replay: ReplayRecord) =>
 const limitOption = (fallback: number, description: string) =>
   Options.integer("limit").pipe(Options.withDefault(fallback), Options.withDescription(description))
 
-const list = Command.make(
+const list = operatorCommand(
   "list",
   { ...filters, json, resolved: Options.boolean("resolved").pipe(Options.withDescription("Replayed or archived ones instead of pending")), limit: limitOption(20, "At most this many, newest first") },
   (options) =>
@@ -93,7 +94,7 @@ const list = Command.make(
 
 const id = Args.integer({ name: "id" }).pipe(Args.withDescription("The dead letter's id (its msg_id in pgmq.q_dead_letter)"))
 
-const show = Command.make("show", { id, json }, (options) =>
+const show = operatorCommand("show", { id, json }, (options) =>
   Effect.gen(function*() {
     const entry = yield* (yield* DeadLetters).get(options.id)
     const view = DeadLetterView.fromEntry(entry)
@@ -103,7 +104,7 @@ const show = Command.make("show", { id, json }, (options) =>
     Command.withDescription("One dead letter: its reason, error, the original message, and its replay if any")
   )
 
-const replay = Command.make("replay", { id, why, by }, (options) =>
+const replay = operatorCommand("replay", { id, why, by }, (options) =>
   Effect.gen(function*() {
     const done = yield* (yield* DeadLetters).replay(options.id, { replayedBy: options.by, reason: options.why })
     yield* Console.log(`replayed ${replayLine(done)}`)
@@ -113,7 +114,7 @@ const replay = Command.make("replay", { id, why, by }, (options) =>
     )
   )
 
-const replayAll = Command.make(
+const replayAll = operatorCommand(
   "replay-all",
   {
     ...filters,

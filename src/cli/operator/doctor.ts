@@ -9,6 +9,7 @@ import { Monitoring } from "../../monitoring/Monitoring.js"
 import { Catalog, catalogQueues, isConsumedBy } from "../../queue/catalog.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { DiscordLive, operatorServices } from "./layers.js"
+import { operatorCommand } from "./environment.js"
 
 /** Some check failed (exit code 1); each was printed with what to do. */
 export class DoctorFoundProblems extends Data.TaggedError("DoctorFoundProblems")<{ readonly failed: number }> {
@@ -150,7 +151,7 @@ const testDiscord = Options.boolean("discord").pipe(
  * The deployment guide's troubleshooting steps as checks: configuration, the database, pgmq,
  * migrations, queues, heartbeats, backlog, dead letters, Discord. Exit code 1 when any fails.
  */
-export const doctorCommand = Command.make("doctor", { testDiscord }, (options) =>
+export const doctorCommand = operatorCommand("doctor", { testDiscord }, (options) =>
   Effect.gen(function*() {
     const findings: Array<Finding> = []
     const report = (finding: Finding) => Effect.zipRight(print(finding), Effect.sync(() => findings.push(finding)))

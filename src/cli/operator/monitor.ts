@@ -5,6 +5,7 @@ import { WorkerConfig } from "../../config/index.js"
 import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { DiscordLive, OperatorLive, WorkerConfigLive } from "./layers.js"
 import { age, table } from "./table.js"
+import { operatorCommand } from "./environment.js"
 
 /** Some worker has not sent a heartbeat within the threshold (one-shot mode: exit code 1). */
 export class StaleWorkersFound extends Data.TaggedError("StaleWorkersFound")<{ readonly count: number }> {
@@ -65,7 +66,7 @@ const interval = Options.integer("interval").pipe(
   Options.withDescription("Seconds between checks with --watch")
 )
 
-const workers = Command.make("workers", { staleMinutes, alert, watch, interval }, (options) =>
+const workers = operatorCommand("workers", { staleMinutes, alert, watch, interval }, (options) =>
   Effect.gen(function*() {
     const monitoring = yield* Monitoring
     const discord = yield* Discord

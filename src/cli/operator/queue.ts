@@ -3,6 +3,7 @@ import { Cause, Console, Duration, Effect, Schedule } from "effect"
 import { Monitoring, type QueueMetricsRow, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
+import { operatorCommand } from "./environment.js"
 
 const flags = (row: QueueMetricsRow) =>
   [
@@ -59,7 +60,7 @@ const interval = Options.integer("interval").pipe(
   Options.withDescription("Seconds between refreshes with --watch")
 )
 
-const inspect = Command.make("inspect", { json, watch, interval }, (options) => {
+const inspect = operatorCommand("inspect", { json, watch, interval }, (options) => {
   const once = Effect.flatMap(snapshot, ({ at, queues, workers }) =>
     options.json
       ? Console.log(JSON.stringify({ at, queues, workers }))
