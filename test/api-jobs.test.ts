@@ -7,7 +7,7 @@ import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { queueName } from "../src/queue/QueueName.js"
 import * as ApiTest from "./support/api.js"
 import { authorized, raw } from "./support/api.js"
-import { count, eventually, ORG, PROBE_QUEUE, probeWorker, recordedAlerts } from "./support/runtime.js"
+import { count, envelope, eventually, ORG, PROBE_QUEUE, probeWorker, recordedAlerts } from "./support/runtime.js"
 
 const job = (overrides: Record<string, unknown> = {}) => ({
   org_id: ORG,
@@ -234,6 +234,26 @@ describe("API: jobs", () => {
         assert.strictEqual(dead.last_error?.reason, "permanent_failure")
         assert.strictEqual(dead.last_error?.message, "probe: permanent failure")
         assert.isNumber(dead.last_error?.dead_letter_id)
+
+        // replayed: back on its queue as a new message, found by the id the replay recorded
+        const replay = yield* client.deadLetters.replay({
+          path: { id: dead.last_error!.dead_letter_id },
+          payload: { replayed_by: "ops", reason: "retry" }
+        })
+        const again = yield* client.jobs.status({ path: { job_id: failing.job_id } })
+        assert.strictEqual(again.state, "queued")
+        assert.strictEqual(again.msg_id, replay.new_msg_id)
+        assert.strictEqual(again.attempts, 0)
+        assert.strictEqual(again.replays, 1)
+        assert.strictEqual(again.last_error?.reason, "permanent_failure")
+
+        // sent without the API: found by its job id in the queues
+        const direct = envelope({ action: "record" })
+        const directMsgId = yield* pgmq.send(queueName("probe_main"), direct)
+        const found = yield* client.jobs.status({ path: { job_id: direct.job_id! } })
+        assert.strictEqual(found.state, "queued")
+        assert.strictEqual(found.msg_id, directMsgId)
+        assert.strictEqual(found.queue, "probe_main")
       }))
   })
 })

@@ -185,18 +185,39 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
         (rows) => Option.fromNullable(rows[0])
       )
 
-    /** The newest message of the job in the queue table: in the queue named, or in any. */
-    const liveMessage = (jobId: string, queue: string | undefined) =>
+    /**
+     * The job's newest message still in a queue table. The messages the API sent for it (the
+     * enqueue, each replay) are looked up by id; a job sent some other way is searched for by
+     * job id, in the queue named or in every queue.
+     */
+    const liveMessage = (
+      jobId: string,
+      known: ReadonlyArray<{ readonly queue: string; readonly msgId: number }>,
+      queue: string | undefined
+    ) =>
       Effect.gen(function*() {
-        const queues = queue === undefined
-          ? (yield* directory.all()).filter((name) => name !== DEAD_LETTER_QUEUE)
-          : [yield* directory.resolve(queue)]
-        for (const name of queues) {
-          const [found] = yield* pgmq.find(name, { contains: { job_id: jobId }, newestFirst: true, limit: 1 })
-          if (found !== undefined) return Option.some({ queue: name, message: found })
+        const found: Array<{ readonly queue: QueueName; readonly message: QueueMessage }> = []
+        if (known.length > 0) {
+          const byQueue = new Map<string, Array<MessageId>>()
+          for (const { msgId, queue } of known) byQueue.set(queue, [...(byQueue.get(queue) ?? []), msgId as MessageId])
+          for (const [name, msgIds] of byQueue) {
+            const resolved = yield* directory.resolve(name).pipe(Effect.option)
+            if (Option.isNone(resolved)) continue
+            for (const message of yield* pgmq.find(resolved.value, { msgIds })) found.push({ queue: resolved.value, message })
+          }
+        } else {
+          const queues = queue === undefined
+            ? (yield* directory.all()).filter((name) => name !== DEAD_LETTER_QUEUE)
+            : Option.toArray(yield* directory.resolve(queue).pipe(Effect.option))
+          for (const name of queues) {
+            const [message] = yield* pgmq.find(name, { contains: { job_id: jobId }, newestFirst: true, limit: 1 })
+            if (message !== undefined) return Option.some({ queue: name, message })
+          }
         }
-        return Option.none<{ readonly queue: QueueName; readonly message: QueueMessage }>()
-      }).pipe(Effect.catchTag("UnknownQueue", () => Effect.succeed(Option.none())))
+        return Option.fromNullable(
+          found.sort((a, b) => b.message.enqueuedAt.getTime() - a.message.enqueuedAt.getTime())[0]
+        )
+      })
 
     const lastDeadLetter = (jobId: string) =>
       Effect.gen(function*() {
@@ -219,9 +240,13 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
       const ledger = Option.getOrUndefined(yield* ledgerOf(jobId))
       const dead = Option.getOrUndefined(yield* lastDeadLetter(jobId))
       const queue = request?.queue_name ?? ledger?.queue_name ?? dead?.record.source_queue
-      const live = ledger === undefined ? Option.getOrUndefined(yield* liveMessage(jobId, queue)) : undefined
-      const replays = yield* sql<{ readonly n: number }>`
-        SELECT count(*)::int AS n FROM workers.dead_letter_replays WHERE job_id = ${jobId}::uuid`
+      const replays = yield* sql<{ readonly source_queue: string; readonly new_msg_id: string }>`
+        SELECT source_queue, new_msg_id::text FROM workers.dead_letter_replays WHERE job_id = ${jobId}::uuid`
+      const sent = [
+        ...(request === undefined ? [] : [{ queue: request.queue_name, msgId: Number(request.msg_id) }]),
+        ...replays.map((replay) => ({ queue: replay.source_queue, msgId: Number(replay.new_msg_id) }))
+      ]
+      const live = ledger === undefined ? Option.getOrUndefined(yield* liveMessage(jobId, sent, queue)) : undefined
       if (request === undefined && ledger === undefined && dead === undefined && live === undefined) {
         return Option.none<JobStatus>()
       }
@@ -240,7 +265,7 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
         idempotencyKey: request?.idempotency_key ?? ledger?.idempotency_key ?? null,
         enqueuedAt: request?.enqueued_at ?? null,
         lastError,
-        replays: replays[0]?.n ?? 0
+        replays: replays.length
       }
       if (ledger !== undefined) {
         // The queue may have been dropped since; only the attempt count would be missing.
