@@ -132,10 +132,17 @@ describe("dragonfly discord test", () => {
 })
 
 describe("dragonfly doctor", () => {
-  it.live("passes on a healthy database (warnings only), and names each failed check with what to do", () =>
+  it.scopedLive("passes on a healthy database (warnings only), and names each failed check with what to do", () =>
     withCliFixture(({ dragonfly }) =>
       Effect.gen(function*() {
-        const healthy = yield* dragonfly(["doctor"])
+        const webhook = yield* webhookServer
+        const [healthy, withDiscord] = yield* Effect.all([
+          dragonfly(["doctor"]),
+          dragonfly(["doctor", "--discord"], { DISCORD_WEBHOOK_URL: webhook.url })
+        ], { concurrency: 2 })
+        assert.strictEqual(withDiscord.code, 0, withDiscord.stdout + withDiscord.stderr)
+        assert.match(withDiscord.stdout, /^✓ discord +test alert accepted$/m)
+        assert.lengthOf(yield* Ref.get(webhook.posts), 1)
         assert.strictEqual(healthy.code, 0, healthy.stdout + healthy.stderr)
         for (const check of ["configuration", "database", "pgmq", "migrations", "queues", "heartbeats", "backlog", "dead letters"]) {
           assert.match(healthy.stdout, new RegExp(`^✓ ${check} `, "m"))

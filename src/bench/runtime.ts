@@ -232,7 +232,11 @@ const program = Effect.gen(function*() {
     yield* Console.log("baseline = bare loop of pgmq.read + pgmq.archive(ids[]) with the same batch size, same database\n")
     yield* Console.log("concurrency  batch    jobs   runtime jobs/s  baseline jobs/s  ratio   node CPU µs/job (rt/base)  pg CPU µs/job (rt/base)  commits/job (rt/base)")
     let peakRss = 0
-    for (const [concurrency, n] of (process.env.BENCH_ONLY === "10" ? [[10, Number(process.env.BENCH_JOBS ?? 5_000)]] as const : [[1, 3_000], [10, 20_000], [50, 20_000]] as const)) {
+    const only = process.env.BENCH_ONLY === undefined ? undefined : Number(process.env.BENCH_ONLY)
+    const runs: ReadonlyArray<readonly [number, number]> = only === undefined
+      ? [[1, 3_000], [10, 20_000], [50, 20_000]]
+      : [[only, Number(process.env.BENCH_JOBS ?? 5_000)]]
+    for (const [concurrency, n] of runs) {
       const r = yield* throughputRun(concurrency, n, postmasterPid)
       peakRss = Math.max(peakRss, r.rssUnderLoad)
       const rate = (m: Measure) => m.jobs / m.seconds
