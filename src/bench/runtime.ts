@@ -1,6 +1,6 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option, Ref, Schema } from "effect"
+import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Ref, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -14,6 +14,7 @@ import * as Envelope from "../envelope/index.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
+import { IdempotencyLedger } from "../runtime/IdempotencyLedger.js"
 import { JobHandler, makeJobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
 
 /**
@@ -158,12 +159,40 @@ const bareLoop = (batch: number) =>
     }
   })
 
+/**
+ * The second baseline: the runtime's own SQL (a read that checks the ledger, one statement that
+ * records the keys and archives) in a plain loop, without fibers per job, leases or hand-offs.
+ * The runtime's distance to it is the cost of its machinery; its distance to the bare loop is the
+ * cost of idempotency.
+ */
+const ledgerLoop = (batch: number) =>
+  Effect.gen(function*() {
+    const pgmq = yield* PgmqQueue
+    const ledger = yield* IdempotencyLedger
+    while (true) {
+      const read = yield* pgmq.readWithLedger(benchQueue, { visibilityTimeout: 30, quantity: batch })
+      if (read.length === 0) return
+      const entries = read.map(({ message }) => ({
+        envelope: Envelope.decodeEither(message.message).pipe(Either.getOrThrow),
+        queue: benchQueue,
+        msgId: message.msgId,
+        readCt: message.readCt
+      }))
+      yield* ledger.completeAndArchive(benchQueue, entries)
+    }
+  }).pipe(
+    Effect.provide(IdempotencyLedger.Default.pipe(Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make("bench")))))
+  )
+
 const throughputRun = (concurrency: number, n: number, postmasterPid: number) =>
   Effect.gen(function*() {
     const batch = Math.min(concurrency, 10)
     yield* freshQueue
     yield* load(n)
     const baseline = yield* measured(n, postmasterPid, bareLoop(batch))
+    yield* freshQueue
+    yield* load(n)
+    const ledgerBaseline = yield* measured(n, postmasterPid, ledgerLoop(batch))
     yield* freshQueue
     yield* load(n)
     const rss = yield* Ref.make(0)
@@ -178,7 +207,7 @@ const throughputRun = (concurrency: number, n: number, postmasterPid: number) =>
         )
       }))
     )
-    return { concurrency, batch, baseline, runtime, rssUnderLoad: yield* Ref.get(rss) }
+    return { concurrency, batch, baseline, ledgerBaseline, runtime, rssUnderLoad: yield* Ref.get(rss) }
   })
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
@@ -229,8 +258,11 @@ const program = Effect.gen(function*() {
       { server_version: string }
     ]
     yield* Console.log(`Dragonfly worker runtime benchmark: embedded PostgreSQL ${version}, Node ${process.version}, no-op jobs`)
-    yield* Console.log("baseline = bare loop of pgmq.read + pgmq.archive(ids[]) with the same batch size, same database\n")
-    yield* Console.log("concurrency  batch    jobs   runtime jobs/s  baseline jobs/s  ratio   node CPU µs/job (rt/base)  pg CPU µs/job (rt/base)  commits/job (rt/base)")
+    yield* Console.log("bare = a loop of pgmq.read + pgmq.archive(ids[]) with the same batch size, same database")
+    yield* Console.log("ledger = the runtime's SQL in a plain loop: read with the ledger check + one statement recording keys and archiving\n")
+    yield* Console.log(
+      "concurrency  batch    jobs   runtime/s    bare/s  ledger/s  rt/bare  rt/ledger   node CPU µs/job (rt/ledger/bare)   pg CPU µs/job (rt/ledger/bare)   commits/job (rt/ledger/bare)"
+    )
     let peakRss = 0
     const only = process.env.BENCH_ONLY === undefined ? undefined : Number(process.env.BENCH_ONLY)
     const runs: ReadonlyArray<readonly [number, number]> = only === undefined
@@ -240,17 +272,21 @@ const program = Effect.gen(function*() {
       const r = yield* throughputRun(concurrency, n, postmasterPid)
       peakRss = Math.max(peakRss, r.rssUnderLoad)
       const rate = (m: Measure) => m.jobs / m.seconds
+      const three = (f: (m: Measure) => number, digits = 0) =>
+        [r.runtime, r.ledgerBaseline, r.baseline].map((m) => fmt(f(m), digits)).join(" / ")
       yield* Console.log(
         [
           String(r.concurrency).padStart(11),
           String(r.batch).padStart(6),
           fmt(n).padStart(7),
-          fmt(rate(r.runtime)).padStart(16),
-          fmt(rate(r.baseline)).padStart(16),
-          `${fmt(rate(r.runtime) / rate(r.baseline), 2)}×`.padStart(6),
-          `${fmt(r.runtime.nodeCpuMicrosPerJob)} / ${fmt(r.baseline.nodeCpuMicrosPerJob)}`.padStart(26),
-          `${fmt(r.runtime.pgCpuMicrosPerJob)} / ${fmt(r.baseline.pgCpuMicrosPerJob)}`.padStart(24),
-          `${fmt(r.runtime.commitsPerJob, 2)} / ${fmt(r.baseline.commitsPerJob, 2)}`.padStart(22)
+          fmt(rate(r.runtime)).padStart(11),
+          fmt(rate(r.baseline)).padStart(9),
+          fmt(rate(r.ledgerBaseline)).padStart(9),
+          `${fmt(rate(r.runtime) / rate(r.baseline), 2)}×`.padStart(8),
+          `${fmt(rate(r.runtime) / rate(r.ledgerBaseline), 2)}×`.padStart(10),
+          three((m) => m.nodeCpuMicrosPerJob).padStart(35),
+          three((m) => m.pgCpuMicrosPerJob).padStart(32),
+          three((m) => m.commitsPerJob, 2).padStart(30)
         ].join(" ")
       )
     }
