@@ -176,9 +176,14 @@ export const layer = (consumes: Consumes): Layer.Layer<
         }
       })
 
-    const runJob = (taken: Taken, slot: Slot) =>
-      Effect.gen(function*() {
-        const { held } = taken
+    const runJob = (taken: Taken, slot: Slot) => {
+      const { held } = taken
+      const decoded = Either.getOrUndefined(taken.envelope)
+      // One set of annotations per job, for its logs and its span.
+      const annotations = decoded === undefined
+        ? { queue: held.queue, msg_id: held.message.msgId }
+        : { queue: held.queue, msg_id: held.message.msgId, job_id: decoded.job_id, trace_id: decoded.trace_id }
+      return Effect.gen(function*() {
         const attempt = held.message.readCt
         if (attempt > config.maxAttempts) {
           return yield* deadLetter(held, "max_attempts_exceeded", {
@@ -194,35 +199,33 @@ export const layer = (consumes: Consumes): Layer.Layer<
           })
         }
         const envelope = taken.envelope.right
-        const job = Effect.gen(function*() {
-          if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined, slot)
-          const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt }).pipe(
-            Effect.exit
-          )
-          if (outcome._tag === "Failure") {
-            if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
-            return yield* failed(held, outcome.cause)
-          }
-          yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value, slot)
-        })
-        yield* withLease(held, job).pipe(
-          Effect.annotateLogs({ job_id: envelope.job_id, trace_id: envelope.trace_id }),
-          Effect.withSpan("Worker.job", {
-            attributes: { trace_id: envelope.trace_id, job_id: envelope.job_id, "envelope.attempt": envelope.attempt },
-            captureStackTrace: false
+        yield* withLease(
+          held,
+          Effect.gen(function*() {
+            if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined, slot)
+            const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt }).pipe(
+              Effect.exit
+            )
+            if (outcome._tag === "Failure") {
+              if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
+              return yield* failed(held, outcome.cause)
+            }
+            yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value, slot)
           })
         )
       }).pipe(
-        Effect.annotateLogs({ queue: taken.held.queue, msg_id: taken.held.message.msgId }),
-        Effect.annotateSpans({ queue: taken.held.queue, msg_id: taken.held.message.msgId }),
+        Effect.annotateLogs(annotations),
+        Effect.withSpan("Worker.job", {
+          attributes: decoded === undefined ? annotations : { ...annotations, "envelope.attempt": decoded.attempt },
+          captureStackTrace: false
+        }),
         // Interrupted by shutdown before settling: hand the message back at once.
         Effect.onInterrupt(() =>
-          pgmq.setVtIfDelivery(taken.held.queue, taken.held.message.msgId, taken.held.message.readCt, 0).pipe(
-            Effect.ignore
-          )
+          pgmq.setVtIfDelivery(held.queue, held.message.msgId, held.message.readCt, 0).pipe(Effect.ignore)
         ),
         Effect.catchAllCause((cause) => Effect.logError("job runner failed; the message will be delivered again", cause))
       )
+    }
 
     // --- the poller ----------------------------------------------------------------------------
 
