@@ -41,6 +41,19 @@ describe("dragonfly queue inspect", () => {
           "score-b:stale"
         ])
       })), 30_000)
+  it.scopedLive("--watch --json prints one object per refresh until Ctrl-C", () =>
+    withCliFixture(({ env }) =>
+      Effect.gen(function*() {
+        const inspect = yield* startNode(["bin/dragonfly.js", "queue", "inspect", "--watch", "--json", "--interval", "1"], env)
+        yield* inspect.waitFor(/^\{.*\n\{.*\n/m)
+        yield* sendScoreJobs(4)
+        yield* inspect.waitFor(/"queue_name":"score_collectability","depth":4/)
+        inspect.child.kill("SIGINT")
+        const finished = yield* inspect.finished
+        assert.strictEqual(finished.code, 0, finished.stderr)
+        const snapshots = finished.stdout.trim().split("\n").map((line) => JSON.parse(line))
+        assert.isAtLeast(snapshots.length, 3)
+      })), 30_000)
 })
 
 describe("dragonfly monitor workers", () => {

@@ -1,10 +1,11 @@
 import { Command, Options } from "@effect/cli"
-import { Cause, Console, Data, Duration, Effect, Option, Ref, Schedule } from "effect"
+import { Console, Data, Effect, Option, Ref } from "effect"
 import { Alert, Discord, DiscordNotConfigured } from "../../alerts/index.js"
 import { WorkerConfig } from "../../config/index.js"
 import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { DiscordLive, OperatorLive, WorkerConfigLive } from "./layers.js"
 import { age, table } from "./table.js"
+import { repeatEvery, watchOptions } from "./watch.js"
 import { operatorCommand } from "./environment.js"
 
 /** Some worker has not sent a heartbeat within the threshold (one-shot mode: exit code 1). */
@@ -60,13 +61,8 @@ const staleMinutes = Options.integer("stale-minutes").pipe(
 const alert = Options.boolean("alert").pipe(
   Options.withDescription("Post stale workers to Discord (DISCORD_WEBHOOK_URL); with --watch, each once until it recovers")
 )
-const watch = Options.boolean("watch").pipe(Options.withDescription("Check again every --interval until Ctrl-C"))
-const interval = Options.integer("interval").pipe(
-  Options.withDefault(60),
-  Options.withDescription("Seconds between checks with --watch")
-)
 
-const workers = operatorCommand("workers", { staleMinutes, alert, watch, interval }, (options) =>
+const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOptions(60, "check") }, (options) =>
   Effect.gen(function*() {
     const monitoring = yield* Monitoring
     const discord = yield* Discord
@@ -102,15 +98,7 @@ const workers = operatorCommand("workers", { staleMinutes, alert, watch, interva
       return stale.length
     })
 
-    if (options.watch) {
-      // A failed check (the database unreachable for a while) is reported; the next one still runs.
-      const resilient = check.pipe(
-        Effect.catchAllCause((cause) => Console.error(`error: check failed: ${Cause.squash(cause)}`))
-      )
-      return yield* Effect.repeat(resilient, Schedule.spaced(Duration.seconds(Math.max(1, options.interval)))).pipe(
-        Effect.asVoid
-      )
-    }
+    if (options.watch) return yield* repeatEvery(options.interval, "check", check)
     const staleCount = yield* check
     if (staleCount > 0) return yield* new StaleWorkersFound({ count: staleCount })
   }).pipe(Effect.provide([OperatorLive, DiscordLive, WorkerConfigLive]))).pipe(

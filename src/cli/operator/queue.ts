@@ -1,8 +1,9 @@
 import { Command, Options } from "@effect/cli"
-import { Cause, Console, Duration, Effect, Schedule } from "effect"
+import { Console, Effect } from "effect"
 import { Monitoring, type QueueMetricsRow, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
+import { repeatEvery, watchOptions } from "./watch.js"
 import { operatorCommand } from "./environment.js"
 
 const flags = (row: QueueMetricsRow) =>
@@ -54,22 +55,13 @@ const CLEAR_SCREEN = "\u001b[2J\u001b[H"
 const json = Options.boolean("json").pipe(
   Options.withDescription("Print JSON (one object per refresh with --watch) instead of the table")
 )
-const watch = Options.boolean("watch").pipe(Options.withDescription("Refresh until Ctrl-C"))
-const interval = Options.integer("interval").pipe(
-  Options.withDefault(5),
-  Options.withDescription("Seconds between refreshes with --watch")
-)
 
-const inspect = operatorCommand("inspect", { json, watch, interval }, (options) => {
+const inspect = operatorCommand("inspect", { json, ...watchOptions(5, "refresh") }, (options) => {
   const once = Effect.flatMap(snapshot, ({ at, queues, workers }) =>
     options.json
       ? Console.log(JSON.stringify({ at, queues, workers }))
       : Console.log(`${options.watch && process.stdout.isTTY ? CLEAR_SCREEN : ""}${render(at, queues, workers)}`))
-  // With --watch a failed refresh (the database unreachable for a while) is reported; the next one still runs.
-  const refresh = once.pipe(Effect.catchAllCause((cause) => Console.error(`error: refresh failed: ${Cause.squash(cause)}`)))
-  return (options.watch
-    ? Effect.repeat(refresh, Schedule.spaced(Duration.seconds(Math.max(1, options.interval))))
-    : once).pipe(Effect.asVoid, Effect.provide(OperatorLive))
+  return (options.watch ? repeatEvery(options.interval, "refresh", once) : once).pipe(Effect.provide(OperatorLive))
 }).pipe(
   Command.withDescription(
     "Queue depth, message ages, dead letters, consumers and scaling flags (workers.v_queue_metrics), and worker health"
