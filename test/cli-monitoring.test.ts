@@ -1,6 +1,7 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, inject, it } from "@effect/vitest"
 import { Effect, Redacted, Ref } from "effect"
 import { environmentFor, heartbeat, sendScoreJobs, withCliFixture } from "./support/cli.js"
+import { adminQuery } from "./support/admin.js"
 import { deadLetter } from "./support/deadLetters.js"
 import { closedPort } from "./support/net.js"
 import { runNode, startNode } from "./support/processes.js"
@@ -114,6 +115,28 @@ describe("dragonfly monitor workers", () => {
         assert.include(JSON.stringify(posts[0]!.body), "score-silent")
         assert.include(JSON.stringify(posts[1]!.body), "score-late")
         assert.notInclude(JSON.stringify(posts[1]!.body), "score-silent")
+      })), 30_000)
+  it.scopedLive("--watch --alert: heartbeats that cannot be read are posted once, and the watch goes on", () =>
+    withCliFixture(({ env }) =>
+      Effect.gen(function*() {
+        const webhook = yield* webhookServer
+        yield* heartbeat("score-fresh")
+        const monitor = yield* startNode(
+          ["bin/dragonfly.js", "monitor", "workers", "--watch", "--alert", "--interval", "1"],
+          { ...env, DISCORD_WEBHOOK_URL: webhook.url }
+        )
+        yield* monitor.waitFor(/no stale workers/)
+        const database = new URL(env["SUPABASE_DB_URL"]!).pathname.slice(1)
+        yield* Effect.promise(() => adminQuery(inject("adminDatabaseUrl"), `DROP DATABASE "${database}" WITH (FORCE)`))
+        yield* monitor.waitFor(/(?:error: check failed: [^\n]*\n[\s\S]*){3}/)
+        monitor.child.kill("SIGINT")
+        const finished = yield* monitor.finished
+        assert.strictEqual(finished.code, 0, finished.stderr)
+        assert.include(finished.stdout, "alerted Discord: the heartbeats cannot be read")
+        const posts = yield* Ref.get(webhook.posts)
+        assert.deepStrictEqual(posts.map((post) => post.body.embeds?.[0]?.title), ["Worker monitor cannot read the heartbeats"])
+        assert.include(JSON.stringify(posts[0]!.body), `database \\"${database}\\" does not exist`)
+        assert.notInclude(finished.stdout + finished.stderr + JSON.stringify(posts), new URL(env["SUPABASE_DB_URL"]!).password)
       })), 30_000)
 })
 

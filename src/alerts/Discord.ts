@@ -46,6 +46,8 @@ export type Alert = Data.TaggedEnum<{
     readonly message: string
   }
   StaleWorkers: { readonly workers: ReadonlyArray<StaleWorker> }
+  /** `dragonfly monitor workers --watch --alert` cannot read the heartbeats (the database is unreachable). */
+  MonitorFailing: { readonly message: string }
   Test: { readonly message: string }
 }>
 
@@ -54,6 +56,7 @@ export const Alert = Data.taggedEnum<Alert>()
 type DeadLettered = Data.TaggedEnum.Value<Alert, "DeadLettered">
 type WorkerCrashed = Data.TaggedEnum.Value<Alert, "WorkerCrashed">
 type TestAlert = Data.TaggedEnum.Value<Alert, "Test">
+type MonitorFailing = Data.TaggedEnum.Value<Alert, "MonitorFailing">
 
 export class DiscordNotConfigured extends Data.TaggedError("DiscordNotConfigured")<{}> {
   override readonly message = "Discord is not configured: set DISCORD_WEBHOOK_URL to enable alerts"
@@ -128,6 +131,7 @@ const Colour = {
   DeadLettered: 0xe67e22,
   WorkerCrashed: 0xe74c3c,
   StaleWorkers: 0xf1c40f,
+  MonitorFailing: 0xe74c3c,
   Test: 0x3498db,
   Dropped: 0x95a5a6
 } as const
@@ -205,6 +209,13 @@ const staleEmbed = (workers: ReadonlyArray<StaleWorker>, at: number): Embed => (
   timestamp: iso(at)
 })
 
+const monitorEmbed = (alert: MonitorFailing, at: number): Embed => ({
+  title: "Worker monitor cannot read the heartbeats",
+  description: truncate(alert.message.trim() === "" ? "—" : alert.message, Limits.description),
+  color: Colour.MonitorFailing,
+  timestamp: iso(at)
+})
+
 const embedOf = ({ alert, at }: Pending): Embed => {
   switch (alert._tag) {
     case "DeadLettered":
@@ -232,6 +243,8 @@ const embedOf = ({ alert, at }: Pending): Embed => {
       }
     case "StaleWorkers":
       return staleEmbed(alert.workers, at)
+    case "MonitorFailing":
+      return monitorEmbed(alert, at)
     case "Test":
       return {
         title: "Dragonfly test alert",
@@ -259,7 +272,9 @@ const summaries = (batch: ReadonlyArray<Pending>, window: string): Array<Embed> 
   const stale = of("StaleWorkers")
   const dead = of("DeadLettered")
   const tests = of("Test")
+  const monitor = of("MonitorFailing")
   const embeds: Array<Embed> = []
+  if (monitor.length > 0) embeds.push(monitorEmbed(monitor[monitor.length - 1]!.alert, monitor[monitor.length - 1]!.at))
   if (crashed.length > 0) {
     const alerts: ReadonlyArray<WorkerCrashed> = crashed.map((p) => p.alert)
     embeds.push({

@@ -5,7 +5,7 @@ import { WorkerConfig } from "../../config/index.js"
 import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { DiscordLive, OperatorLive, WorkerConfigLive } from "./layers.js"
 import { age, table } from "./table.js"
-import { repeatEvery, watchOptions } from "./watch.js"
+import { failureMessage, repeatEvery, watchOptions } from "./watch.js"
 import { operatorCommand } from "./environment.js"
 
 /** Some worker has not sent a heartbeat within the threshold (one-shot mode: exit code 1). */
@@ -14,6 +14,8 @@ export class StaleWorkersFound extends Data.TaggedError("StaleWorkersFound")<{ r
     return `${this.count} stale worker${this.count === 1 ? "" : "s"}`
   }
 }
+
+const FAILURES_BEFORE_ALERT = 2
 
 const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
   const staleIds = new Set(stale.map((worker) => worker.worker_id))
@@ -98,7 +100,26 @@ const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOption
       return stale.length
     })
 
-    if (options.watch) return yield* repeatEvery(options.interval, "check", check)
+    if (options.watch) {
+      // Heartbeats that cannot be read are an outage of their own: posted once, after a second failure in a row.
+      const failures = yield* Ref.make(0)
+      const watched = check.pipe(
+        Effect.zipLeft(Ref.set(failures, 0)),
+        Effect.catchAllCause((cause) =>
+          Effect.gen(function*() {
+            const reason = failureMessage(cause)
+            yield* Console.error(`error: check failed: ${reason}`)
+            const inARow = yield* Ref.updateAndGet(failures, (n) => n + 1)
+            if (!options.alert || inARow !== FAILURES_BEFORE_ALERT) return
+            yield* discord.send(Alert.MonitorFailing({ message: `${inARow} checks in a row failed: ${reason}` })).pipe(
+              Effect.zipRight(Console.log("alerted Discord: the heartbeats cannot be read")),
+              Effect.catchAll((error) => Console.error(`error: could not alert Discord: ${error.message}`))
+            )
+          })
+        )
+      )
+      return yield* repeatEvery(options.interval, "check", watched)
+    }
     const staleCount = yield* check
     if (staleCount > 0) return yield* new StaleWorkersFound({ count: staleCount })
   }).pipe(Effect.provide([OperatorLive, DiscordLive, WorkerConfigLive]))).pipe(

@@ -10,13 +10,20 @@ export const watchOptions = (defaultSeconds: number, what: string) => ({
   )
 })
 
+/** The failure and, for a database error, the driver's reason (which names no password). */
+export const failureMessage = (cause: Cause.Cause<unknown>) => {
+  const error = Cause.squash(cause)
+  if (!(error instanceof Error)) return String(error)
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message
+}
+
 /**
  * `self` every `seconds` (at least 1) until Ctrl-C. A failed run (the database unreachable for a
  * while) is reported and the next one still runs.
  */
 export const repeatEvery = <A, E, R>(seconds: number, what: string, self: Effect.Effect<A, E, R>) =>
   self.pipe(
-    Effect.catchAllCause((cause) => Console.error(`error: ${what} failed: ${Cause.squash(cause)}`)),
+    Effect.catchAllCause((cause) => Console.error(`error: ${what} failed: ${failureMessage(cause)}`)),
     Effect.repeat(Schedule.spaced(Duration.seconds(Math.max(1, seconds)))),
     Effect.asVoid
   )
