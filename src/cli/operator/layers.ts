@@ -23,10 +23,11 @@ export const operatorServices = <E>(database: Layer.Layer<SqlClient.SqlClient, E
 
 export const OperatorLive = operatorServices(DatabaseLive)
 
-export const WorkerConfigLive = configLayer(WorkerConfig)
-
-/** Discord from `DISCORD_WEBHOOK_URL`; posts are sent before the command ends. */
+/**
+ * Discord from `DISCORD_WEBHOOK_URL`, with the `WorkerConfig` it was read from; posts are sent
+ * before the command ends.
+ */
 export const DiscordLive = Discord.layer.pipe(
   Layer.provide(NodeHttpClient.layerUndici),
-  Layer.provide(WorkerConfigLive)
+  Layer.provideMerge(configLayer(WorkerConfig))
 )

@@ -3,7 +3,7 @@ import { Console, Data, Effect, Option, Ref } from "effect"
 import { Alert, Discord, DiscordNotConfigured } from "../../alerts/index.js"
 import { WorkerConfig } from "../../config/index.js"
 import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
-import { DiscordLive, OperatorLive, WorkerConfigLive } from "./layers.js"
+import { DiscordLive, OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
 import { failureMessage, repeatEvery, watchOptions } from "./watch.js"
 import { operatorCommand } from "./environment.js"
@@ -122,7 +122,7 @@ const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOption
     }
     const staleCount = yield* check
     if (staleCount > 0) return yield* new StaleWorkersFound({ count: staleCount })
-  }).pipe(Effect.provide([OperatorLive, DiscordLive, WorkerConfigLive]))).pipe(
+  }).pipe(Effect.provide([OperatorLive, DiscordLive]))).pipe(
     Command.withDescription(
       "Worker heartbeats (workers.v_worker_health) and stale workers (workers.find_stale_workers); exit code 1 when any is stale"
     )
