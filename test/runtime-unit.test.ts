@@ -8,14 +8,22 @@ import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { layerMemory as PgmqMemory } from "../src/queue/PgmqQueueMemory.js"
 import { DEAD_LETTER_QUEUE } from "../src/queue/catalog.js"
 import { Acknowledger } from "../src/runtime/Acknowledger.js"
+import { Deliveries } from "../src/runtime/Deliveries.js"
 import { IdempotencyLedger } from "../src/runtime/IdempotencyLedger.js"
 import { JobHandler, makeJobHandler, noWrites, Retryable, WorkerIdentity } from "../src/runtime/index.js"
 import * as Worker from "../src/runtime/Worker.js"
 import { envelope, PROBE_QUEUE, workerSettings } from "./support/runtime.js"
 
-/** Attempt times (ms on the TestClock) of each job, by idempotency key. */
+interface Run {
+  /** ms on the TestClock */
+  readonly at: number
+  readonly attempt: number
+  readonly delivery: number
+}
+
+/** The runs of each job, by idempotency key. */
 class Attempts extends Effect.Service<Attempts>()("test/Attempts", {
-  effect: Ref.make<Record<string, ReadonlyArray<number>>>({})
+  effect: Ref.make<Record<string, ReadonlyArray<Run>>>({})
 }) {}
 
 /** Fails retryably until the job's `succeed_on` attempt (never, when absent). */
@@ -27,9 +35,10 @@ const FlakyHandler = Layer.effect(
       handle: (job) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
+          const run: Run = { at: now, attempt: job.attempt, delivery: job.delivery }
           yield* Ref.update(attempts, (all) => ({
             ...all,
-            [job.envelope.idempotency_key]: [...(all[job.envelope.idempotency_key] ?? []), now]
+            [job.envelope.idempotency_key]: [...(all[job.envelope.idempotency_key] ?? []), run]
           }))
           if (job.payload.succeed_on !== undefined && job.attempt >= job.payload.succeed_on) return noWrites
           return yield* new Retryable({ message: `not yet (attempt ${job.attempt})` })
@@ -47,14 +56,16 @@ const inMemory = (maxAttempts: number) => {
     Layer.succeed(WorkerIdentity, WorkerIdentity.make("unit")),
     FlakyHandler.pipe(Layer.provideMerge(Attempts.Default))
   )
-  const services = Layer.mergeAll(IdempotencyLedger.layerMemory, DeadLetter.Default).pipe(Layer.provideMerge(base))
+  const services = Layer.mergeAll(IdempotencyLedger.layerMemory, DeadLetter.Default, Deliveries.layerMemory).pipe(
+    Layer.provideMerge(base)
+  )
   return Acknowledger.layerMemory.pipe(Layer.provideMerge(services))
 }
 
 const runFor = (millis: number) =>
   Effect.forEach(Array.from({ length: millis / 100 }), () => TestClock.adjust("100 millis"), { discard: true })
 
-const seconds = (times: ReadonlyArray<number>) => times.slice(1).map((t, i) => (t - times[i]!) / 1000)
+const seconds = (runs: ReadonlyArray<Run>) => runs.slice(1).map((run, i) => (run.at - runs[i]!.at) / 1000)
 
 describe("worker runtime in memory (TestClock)", () => {
   it.scoped("retryable, then success: redelivered after the schedule's delays, then archived", () =>
@@ -67,9 +78,9 @@ describe("worker runtime in memory (TestClock)", () => {
       yield* runFor(1_000)
       assert.lengthOf((yield* Ref.get(yield* Attempts))["k-flaky"]!, 1)
       yield* runFor(10_000)
-      const times = (yield* Ref.get(yield* Attempts))["k-flaky"]!
-      assert.lengthOf(times, 3)
-      const [first, second] = seconds(times)
+      const runs = (yield* Ref.get(yield* Attempts))["k-flaky"]!
+      assert.deepStrictEqual(runs.map((run) => [run.attempt, run.delivery]), [[1, 1], [2, 2], [3, 3]])
+      const [first, second] = seconds(runs)
       // 2 s then 4 s, ±20 % jitter, whole seconds (pgmq's unit), plus at most one idle poll
       assert.isTrue(first! >= 2 && first! <= 3.2, `first redelivery after ${first} s`)
       assert.isTrue(second! >= 4 && second! <= 5.2, `second redelivery after ${second} s`)
@@ -94,4 +105,23 @@ describe("worker runtime in memory (TestClock)", () => {
       assert.strictEqual(record.error.message, "not yet (attempt 3)")
       assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
     }).pipe(Effect.provide(inMemory(3))))
+
+  it.scoped("deliveries that ended without a trace are not counted: the job runs alone, as its first attempt", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      const msgId = yield* pgmq.send(PROBE_QUEUE, envelope({ succeed_on: 1 }, "k-suspect"))
+      // two deliveries to workers that died without a word
+      for (let i = 0; i < 2; i++) {
+        yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+        yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
+      }
+      yield* Layer.build(Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }))
+      yield* runFor(1_000)
+      const runs = (yield* Ref.get(yield* Attempts))["k-suspect"]!
+      assert.deepStrictEqual(runs.map((run) => [run.attempt, run.delivery]), [[1, 3]])
+      assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
+      assert.strictEqual((yield* pgmq.metrics(DEAD_LETTER_QUEUE)).queueLength, 0)
+    }).pipe(Effect.provide(inMemory(2))))
 })

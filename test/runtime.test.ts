@@ -1,10 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, HashMap, Layer, Logger, Ref, Scope } from "effect"
+import { Duration, Effect, Exit, HashMap, Layer, Logger, Option, Ref, Scope } from "effect"
 import { Alert } from "../src/alerts/index.js"
+import { WorkerConfig } from "../src/config/index.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { queueName } from "../src/queue/QueueName.js"
 import { Acknowledger } from "../src/runtime/Acknowledger.js"
+import { Deliveries } from "../src/runtime/Deliveries.js"
 import { DeadLetter } from "../src/deadletter/DeadLetter.js"
 import { JobEnvelope } from "../src/envelope/index.js"
 import { IdempotencyLedger } from "../src/runtime/IdempotencyLedger.js"
@@ -19,7 +21,8 @@ import {
   probeWorker,
   RecordedAlerts,
   recordedAlerts,
-  send
+  send,
+  workerSettings
 } from "./support/runtime.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 
@@ -150,22 +153,78 @@ describe("worker runtime", () => {
       assert.include(rows.find((d) => d.error.tag === "Error")!.error.message, "probe: defect on attempt 2")
     })))
 
-  it.live("dead-letters a message delivered past the limit before running it (a poison message)", () =>
+  it.live("a delivery that ended without a trace is not counted: the job runs alone, as its first attempt", () =>
     withDatabase(Effect.gen(function*() {
       const pgmq = yield* PgmqQueue
-      const msgId = yield* send(envelope({ action: "record" }, "k-poison"))
+      const sql = yield* SqlClient.SqlClient
+      const msgId = yield* send(envelope({ action: "record", sleep_ms: 300 }, "k-suspect"))
+      // Three deliveries to workers that died (with other jobs, for all anyone knows).
       for (let i = 0; i < 3; i++) {
         yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+        yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
+      }
+      for (let i = 0; i < 8; i++) yield* send(envelope({ action: "record", sleep_ms: 300 }, `k-neighbour-${i}`))
+      yield* startWorker({ concurrency: 4, maxAttempts: 3 })
+      yield* eventually(Effect.map(count("SELECT count(*) AS n FROM pgmq.a_probe_main"), (n) => n === 9), "30 seconds")
+      const effects = yield* sql<{ idempotency_key: string; attempt: number; delivery: number; started_at: Date; recorded_at: Date }>`
+        SELECT idempotency_key, attempt, delivery, started_at, recorded_at FROM workers.probe_effects`
+      const suspect = effects.find((e) => e.idempotency_key === "k-suspect")!
+      assert.deepStrictEqual([suspect.attempt, suspect.delivery], [1, 4])
+      // Alone: no other job ran, or waited for its commit, while it did.
+      for (const other of effects.filter((e) => e !== suspect)) {
+        assert.isTrue(
+          other.recorded_at <= suspect.started_at || other.started_at >= suspect.recorded_at,
+          `${other.idempotency_key} ran beside the suspect`
+        )
+      }
+      assert.deepStrictEqual(yield* deadLetters, [])
+      assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.deliveries"), 0)
+    })))
+
+  it.live("dead-letters, without running it, a job that took its worker down as often as the limit while running alone", () =>
+    withDatabase(Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      const deliveries = yield* Deliveries
+      const msgId = yield* send(envelope({ action: "record" }, "k-poison"))
+      yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+      yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
+      // What three workers leave behind when the job kills each of them while it runs alone.
+      for (let i = 0; i < 3; i++) {
+        const [message] = yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+        assert.isTrue(Option.isSome(yield* deliveries.isolate({ queue: PROBE_QUEUE, message: message! })))
         yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
       }
       yield* startWorker({ maxAttempts: 3 })
       yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1))
       const [dead] = yield* deadLetters
       assert.strictEqual(dead!.reason, "max_attempts_exceeded")
-      assert.strictEqual(dead!.read_ct, 4)
+      assert.strictEqual(dead!.read_ct, 5)
       assert.strictEqual(dead!.error.tag, "MaxAttemptsExceeded")
+      assert.deepStrictEqual(dead!.error.details, { failures: 0, crashes: 3, deliveries: 5, limit: 3 })
+      assert.include(dead!.error.message, "took its worker down 3 times while running alone")
       assert.strictEqual(yield* effects("k-poison"), 0)
-    })))
+      assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.deliveries"), 0)
+    }).pipe(Effect.provide(Deliveries.Default))))
+
+  it.live("failures and crashes while running alone add up to the attempt limit", () =>
+    withDatabase(Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      const deliveries = yield* Deliveries
+      const msgId = yield* send(envelope({ action: "fail", kind: "retryable" }, "k-mixed"))
+      yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+      yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
+      const [second] = yield* pgmq.read(PROBE_QUEUE, { visibilityTimeout: 30, quantity: 1 })
+      yield* deliveries.isolate({ queue: PROBE_QUEUE, message: second! })
+      yield* pgmq.setVt(PROBE_QUEUE, msgId, 0)
+      // one crash so far; the worker fails it (attempt 2), then dead-letters it on attempt 3
+      yield* startWorker({ maxAttempts: 3 })
+      yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1), "20 seconds")
+      const [dead] = yield* deadLetters
+      assert.strictEqual(dead!.reason, "max_attempts_exceeded")
+      assert.strictEqual(dead!.error.tag, "Retryable")
+      assert.strictEqual(dead!.error.message, "probe: retryable failure on attempt 3")
+      assert.strictEqual(dead!.read_ct, 4)
+    }).pipe(Effect.provide(Deliveries.Default))))
 
   it.live("runs the same idempotency key once, however often it is sent", () =>
     withDatabase(Effect.gen(function*() {
@@ -251,9 +310,10 @@ describe("fencing", () => {
       assert.strictEqual(yield* archived(msgId), 1)
     }).pipe(
       Effect.provide(Acknowledger.Default.pipe(
-        Layer.provideMerge(Layer.mergeAll(IdempotencyLedger.Default, DeadLetter.Default)),
+        Layer.provideMerge(Layer.mergeAll(IdempotencyLedger.Default, DeadLetter.Default, Deliveries.Default)),
         Layer.provideMerge(PgmqQueue.Default),
         Layer.provide(WorkerIdentity.layer("fencing-test")),
+        Layer.provide(Layer.succeed(WorkerConfig, workerSettings())),
         Layer.provideMerge(TestDatabase.layer())
       )),
       Effect.scoped

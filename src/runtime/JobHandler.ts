@@ -9,8 +9,13 @@ export interface Delivery {
   readonly envelope: JobEnvelope
   readonly queue: QueueName
   readonly msgId: MessageId
-  /** 1 on the first delivery. */
+  /**
+   * Which attempt this is, 1 on the first: earlier failures and crashes of the job itself, plus
+   * one. A delivery lost together with other jobs (the process died of another one) is not counted.
+   */
   readonly attempt: number
+  /** Which delivery this is (pgmq read_ct), 1 on the first; counts every delivery. */
+  readonly delivery: number
 }
 
 export interface Job<Payload> extends Delivery {

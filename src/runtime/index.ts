@@ -7,6 +7,7 @@ import { Heartbeat } from "../heartbeat/Heartbeat.js"
 import type { Consumes } from "../queue/catalog.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { Acknowledger } from "./Acknowledger.js"
+import { Deliveries } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
 import type { JobHandler } from "./JobHandler.js"
 import * as Worker from "./Worker.js"
@@ -25,7 +26,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
   never,
   SqlClient.SqlClient | WorkerConfig | WorkerIdentity | JobHandler | Discord
 > => {
-  const services = Layer.mergeAll(IdempotencyLedger.Default, DeadLetter.Default, Heartbeat.Default).pipe(
+  const services = Layer.mergeAll(IdempotencyLedger.Default, DeadLetter.Default, Heartbeat.Default, Deliveries.Default).pipe(
     Layer.provideMerge(PgmqQueue.Default)
   )
   return Worker.layer(consumes).pipe(Layer.provide(Acknowledger.Default.pipe(Layer.provideMerge(services))))

@@ -9,6 +9,7 @@ import probe from "./0006_probe.js"
 import completeJobs from "./0007_complete_jobs.js"
 import api from "./0008_api.js"
 import jobLookups from "./0009_job_lookups.js"
+import deliveries from "./0010_deliveries.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -20,7 +21,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0006_probe": probe,
   "0007_complete_jobs": completeJobs,
   "0008_api": api,
-  "0009_job_lookups": jobLookups
+  "0009_job_lookups": jobLookups,
+  "0010_deliveries": deliveries
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Layer, Schema } from "effect"
 import { JobHandler, makeJobHandler, noWrites, Permanent, Retryable } from "../../runtime/index.js"
 
 /**
@@ -13,7 +13,9 @@ export const ProbePayload = Schema.Union(
     action: Schema.Literal("record"),
     sleep_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000))),
     /** Sleep on the first delivery only (a job that is slow until another worker takes it over). */
-    sleep_first_attempt_only: Schema.optional(Schema.Boolean)
+    sleep_first_delivery_only: Schema.optional(Schema.Boolean),
+    /** On the first delivery, the writes wait this long inside the acknowledging transaction. */
+    hold_commit_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000)))
   }),
   /** Fails `times` deliveries (retryable) or every delivery (permanent), then records. */
   Schema.Struct({
@@ -33,15 +35,20 @@ export const ProbeHandlerLive = Layer.effect(
     return makeJobHandler({
       payload: ProbePayload,
       handle: Effect.fn("ProbeHandler.handle")(function*(job) {
-        const record = sql`
-          INSERT INTO workers.probe_effects (job_id, org_id, idempotency_key, attempt)
-          VALUES (${job.envelope.job_id}::uuid, ${job.envelope.org_id}::uuid, ${job.envelope.idempotency_key}, ${job.attempt})`
-          .pipe(Effect.asVoid)
+        const startedAt = new Date(yield* Clock.currentTimeMillis)
+        const hold = job.payload.action === "record" && job.delivery === 1 ? job.payload.hold_commit_ms ?? 0 : 0
+        const record = Effect.gen(function*() {
+          if (hold > 0) yield* sql`SELECT pg_sleep(${hold / 1000}::float8)`
+          yield* sql`
+            INSERT INTO workers.probe_effects (job_id, org_id, idempotency_key, attempt, delivery, started_at)
+            VALUES (${job.envelope.job_id}::uuid, ${job.envelope.org_id}::uuid, ${job.envelope.idempotency_key},
+                    ${job.attempt}, ${job.delivery}, ${startedAt})`
+        })
         switch (job.payload.action) {
           case "noop":
             return noWrites
           case "record":
-            if (job.payload.sleep_ms && (job.attempt === 1 || !job.payload.sleep_first_attempt_only)) {
+            if (job.payload.sleep_ms && (job.delivery === 1 || !job.payload.sleep_first_delivery_only)) {
               yield* Effect.sleep(job.payload.sleep_ms)
             }
             return record
