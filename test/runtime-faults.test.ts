@@ -11,6 +11,7 @@ import { DeadLetter } from "../src/deadletter/DeadLetter.js"
 import * as EmbeddedPostgres from "../src/dev/EmbeddedPostgres.js"
 import { JobEnvelope } from "../src/envelope/index.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
+import { queueName } from "../src/queue/QueueName.js"
 import { Acknowledger } from "../src/runtime/Acknowledger.js"
 import { Deliveries } from "../src/runtime/Deliveries.js"
 import { IdempotencyLedger } from "../src/runtime/IdempotencyLedger.js"
@@ -163,6 +164,37 @@ describe("the acknowledger", () => {
       const result = yield* Effect.flatMap(Acknowledger, (ack) => ack.settle(settlement)).pipe(Effect.provide(context))
       assert.strictEqual(result._tag, "CommitFailed")
       assert.include(result._tag === "CommitFailed" ? Cause.pretty(result.cause) : "", "no answer from the database within 3s")
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(PgmqQueue.Default.pipe(Layer.provideMerge(TestDatabase.layer()))), Effect.scoped), 30_000)
+
+  it.live("a job waiting behind settlements that time out one after another is answered after the timeout and 5 s", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      const scope = yield* Scope.make()
+      const context = yield* acknowledger(scope)
+      // One group per queue, settled one after another: each waits out the 3 s settle timeout.
+      const queues = ["probe_w1", "probe_w2", "probe_w3", "probe_w4"].map(queueName)
+      const settlements = yield* Effect.forEach(queues, (queue) =>
+        Effect.gen(function*() {
+          yield* pgmq.create(queue)
+          const wire = envelope({ action: "record" }, `k-${queue}`)
+          yield* pgmq.send(queue, wire)
+          const [message] = yield* pgmq.read(queue, { visibilityTimeout: 30, quantity: 1 })
+          return {
+            _tag: "Complete" as const,
+            held: { queue, message: message! },
+            envelope: JobEnvelope.parse(wire),
+            writes: Effect.sleep("10 minutes")
+          }
+        }))
+      const results = yield* Effect.flatMap(Acknowledger, (ack) =>
+        Effect.forEach(settlements, (settlement) => ack.settle(settlement), { concurrency: "unbounded" })).pipe(
+          Effect.provide(context)
+        )
+      const causes = results.map((result) => result._tag === "CommitFailed" ? Cause.pretty(result.cause) : result._tag)
+      assert.include(causes[0]!, "no answer from the database within 3s")
+      // the fourth would have waited 12 s for its turn
+      assert.include(causes[3]!, "the acknowledger did not answer in time")
       yield* Scope.close(scope, Exit.void)
     }).pipe(Effect.provide(PgmqQueue.Default.pipe(Layer.provideMerge(TestDatabase.layer()))), Effect.scoped), 30_000)
 

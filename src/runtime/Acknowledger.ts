@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Cause, Chunk, Data, Deferred, Duration, Effect, Exit, Layer, Queue } from "effect"
+import { Cause, Chunk, Data, Deferred, Duration, Effect, Exit, Layer, Queue, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
 import type { JobEnvelope } from "../envelope/index.js"
@@ -8,8 +8,6 @@ import type { QueueName } from "../queue/QueueName.js"
 import { Deliveries, type Held } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
 import type { Writes } from "./JobHandler.js"
-
-export type { Held } from "./Deliveries.js"
 
 export type Settlement =
   /**
@@ -36,10 +34,14 @@ export type SettleResult =
 interface Pending {
   readonly settlement: Settlement
   readonly result: Deferred.Deferred<SettleResult>
+  /** Watchdog rounds it has waited through. */
+  waited: number
 }
 
 const MAX_GROUP = 200
-/** Beyond the settle timeout, how long a job waits for the acknowledger before giving up on it. */
+/** How often the watchdog looks for jobs waiting too long. */
+const WATCH_EVERY = Duration.seconds(1)
+/** Beyond the settle timeout, how long a job waits for the acknowledger before the watchdog answers it. */
 const ANSWER_GRACE = Duration.seconds(5)
 
 class SettleTimedOut extends Data.TaggedError("SettleTimedOut")<{ readonly after: Duration.Duration }> {
@@ -193,20 +195,20 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
       Effect.forkScoped
     )
 
-    /** Waits for the transaction that settles this job, at most the settle timeout and a little more. */
+    // A job never waits without a bound, whatever the loop above is doing: one watchdog for all of
+    // them is cheaper than a timer per job.
+    const patience = Math.ceil(Duration.toMillis(Duration.sum(settleTimeout, ANSWER_GRACE)) / Duration.toMillis(WATCH_EVERY))
+    yield* Effect.suspend(() => {
+      const overdue = [...outstanding].filter((p) => ++p.waited > patience)
+      return Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: unanswered }), { discard: true })
+    }).pipe(Effect.repeat(Schedule.spaced(WATCH_EVERY)), Effect.forkScoped)
+
+    /** Waits for the transaction that settles this job (bounded: see the watchdog). */
     const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
       closed ? Effect.succeed({ _tag: "CommitFailed", cause: stopped }) : Effect.flatMap(Deferred.make<SettleResult>(), (result) => {
-        const p: Pending = { settlement, result }
-        return Effect.sync(() => outstanding.add(p)).pipe(
-          Effect.zipRight(Queue.offer(pending, p)),
-          Effect.zipRight(Deferred.await(result)),
-          Effect.timeoutTo({
-            duration: Duration.sum(settleTimeout, ANSWER_GRACE),
-            onSuccess: (settled): SettleResult => settled,
-            onTimeout: (): SettleResult => ({ _tag: "CommitFailed", cause: unanswered })
-          }),
-          Effect.ensuring(Effect.sync(() => outstanding.delete(p)))
-        )
+        const p: Pending = { settlement, result, waited: 0 }
+        outstanding.add(p)
+        return Effect.zipRight(Queue.offer(pending, p), Deferred.await(result))
       })
 
     return { settle } as const
