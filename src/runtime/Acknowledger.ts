@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Cause, Chunk, Data, Deferred, Duration, Effect, Exit, Layer, Queue, Schedule } from "effect"
+import { Cause, Chunk, Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
 import type { JobEnvelope } from "../envelope/index.js"
@@ -156,23 +156,39 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
 
     const isPlain = (p: Pending) => p.settlement._tag === "Complete" && p.settlement.writes === undefined
 
-    const settleQueue = (queue: QueueName, group: ReadonlyArray<Pending>) =>
-      (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
-        // A COMMIT on a stalled connection cannot be interrupted: stop waiting for it, not for less.
-        Effect.disconnect,
-        Effect.timeoutFail({ duration: settleTimeout, onTimeout: () => new SettleTimedOut({ after: settleTimeout }) }),
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.forEach(group, (p) => answer(p, exit.value.get(p) ?? { _tag: "LeaseLost" }), { discard: true })
-            : Effect.logError("settling jobs failed; their messages will be delivered again", exit.cause).pipe(
-              Effect.zipRight(Effect.forEach(group, (p) => answer(p, { _tag: "CommitFailed", cause: exit.cause }), { discard: true }))
-            )
-        )
-      )
+    /**
+     * The group being settled and when it started, with the rest of its batch: the watchdog gives
+     * up on a settlement that takes longer than the settle timeout.
+     */
+    let inFlight: { readonly group: ReadonlyArray<Pending>; readonly later: ReadonlyArray<Pending>; readonly since: number } | undefined
 
-    const settleAll = (batch: ReadonlyArray<Pending>) =>
-      Effect.forEach(groupByQueue(batch), ([queue, group]) => settleQueue(queue, group), { discard: true })
+    const settleQueue = (queue: QueueName, group: ReadonlyArray<Pending>, later: ReadonlyArray<Pending>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (since) => {
+        const current = { group, later, since }
+        inFlight = current
+        return (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.forEach(group, (p) => answer(p, exit.value.get(p) ?? { _tag: "LeaseLost" }), { discard: true })
+              : Effect.logError("settling jobs failed; their messages will be delivered again", exit.cause).pipe(
+                Effect.zipRight(Effect.forEach(group, (p) => answer(p, { _tag: "CommitFailed", cause: exit.cause }), { discard: true }))
+              )
+          ),
+          Effect.ensuring(Effect.sync(() => {
+            if (inFlight === current) inFlight = undefined
+          }))
+        )
+      })
+
+    const settleAll = (batch: ReadonlyArray<Pending>) => {
+      const groups = [...groupByQueue(batch)]
+      return Effect.forEach(
+        groups,
+        ([queue, group], i) => settleQueue(queue, group, groups.slice(i + 1).flatMap(([, rest]) => rest)),
+        { discard: true }
+      )
+    }
 
     // After the first settlement, let the other jobs that finished in the same tick queue theirs.
     const nextGroup = Effect.gen(function*() {
@@ -181,27 +197,49 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
       return [first, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(pending, MAX_GROUP - 1))]
     })
 
-    // Runs after the loop below is interrupted (finalizers run in reverse order).
+    const loop = nextGroup.pipe(
+      Effect.flatMap(settleAll),
+      Effect.catchAllCause((cause) => Effect.logError("acknowledger loop", cause)),
+      Effect.forever
+    )
+
+    // Runs after the loop and the watchdog are interrupted (finalizers run in reverse order).
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         closed = true
         return Effect.forEach([...outstanding], (p) => answer(p, { _tag: "CommitFailed", cause: stopped }), { discard: true })
       })
     )
-    yield* nextGroup.pipe(
-      Effect.flatMap(settleAll),
-      Effect.catchAllCause((cause) => Effect.logError("acknowledger loop", cause)),
-      Effect.forever,
-      Effect.forkScoped
-    )
+    // Disconnected: interrupting the loop never waits for a COMMIT on a stalled connection, which
+    // cannot be interrupted.
+    const scope = yield* Effect.scope
+    const startLoop = Effect.forkIn(Effect.disconnect(loop), scope)
+    let loopFiber = yield* startLoop
 
-    // A job never waits without a bound, whatever the loop above is doing: one watchdog for all of
-    // them is cheaper than a timer per job.
+    /**
+     * One watchdog bounds every wait, cheaper than a timer per job or per transaction: a settlement
+     * running longer than the settle timeout is given up on (its jobs answered, the loop replaced,
+     * the rest of its batch handed to the new one), and a job waiting longer than that and 5 s more
+     * is answered whatever the loop is doing.
+     */
+    const settleMillis = Duration.toMillis(settleTimeout)
     const patience = Math.ceil(Duration.toMillis(Duration.sum(settleTimeout, ANSWER_GRACE)) / Duration.toMillis(WATCH_EVERY))
-    yield* Effect.suspend(() => {
+    const watch = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const stuck = inFlight
+      if (stuck !== undefined && now - stuck.since >= settleMillis) {
+        inFlight = undefined
+        const cause = Cause.fail(new SettleTimedOut({ after: settleTimeout }))
+        yield* Effect.logError(`settling ${stuck.group.length} job(s) took longer than ${Duration.format(settleTimeout)}; giving up on it`)
+        yield* Effect.forEach(stuck.group, (p) => answer(p, { _tag: "CommitFailed", cause }), { discard: true })
+        yield* Fiber.interruptFork(loopFiber)
+        yield* Queue.offerAll(pending, stuck.later)
+        loopFiber = yield* startLoop
+      }
       const overdue = [...outstanding].filter((p) => ++p.waited > patience)
-      return Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: unanswered }), { discard: true })
-    }).pipe(Effect.repeat(Schedule.spaced(WATCH_EVERY)), Effect.forkScoped)
+      yield* Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: unanswered }), { discard: true })
+    })
+    yield* watch.pipe(Effect.repeat(Schedule.spaced(WATCH_EVERY)), Effect.forkScoped)
 
     /** Waits for the transaction that settles this job (bounded: see the watchdog). */
     const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
