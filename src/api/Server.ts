@@ -2,12 +2,12 @@ import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { ApiConfig } from "../config/index.js"
 import { DeadLetters } from "../deadletter/DeadLetters.js"
+import { ScoreResults } from "../domain/collectability/index.js"
+import { Imports } from "../jobs/Imports.js"
 import { JobRequests } from "../jobs/JobRequests.js"
 import { Monitoring } from "../monitoring/Monitoring.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
-import { ScoreResults } from "../services/score/ScoreResults.js"
-import { Uploads } from "../uploads/Uploads.js"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Authentication.js"
 import { DeadLettersLive } from "./handlers/DeadLetters.js"
@@ -26,7 +26,7 @@ export const defaultLimits: Limits = { maxBodyBytes: 1024 * 1024, maxUploadBytes
 const Services = Layer.mergeAll(
   JobRequests.Default,
   DeadLetters.Default,
-  Uploads.Default,
+  Imports.Default,
   Monitoring.Default,
   ScoreResults.Default,
   QueueDirectory.Default

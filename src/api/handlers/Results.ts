@@ -1,6 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { type JudgmentWithScore, ScoreResults } from "../../services/score/ScoreResults.js"
+import { type JudgmentWithScore, ScoreResults } from "../../domain/collectability/index.js"
 import { Api } from "../Api.js"
 import { NotFound } from "../errors.js"
 import { CollectabilityScore, JudgmentResult, PlaintiffCollectability, PlaintiffRollup } from "../schemas.js"

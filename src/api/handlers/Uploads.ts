@@ -1,6 +1,6 @@
 import { FileSystem, HttpApiBuilder, type HttpServerRequest, Multipart } from "@effect/platform"
 import { Effect, Option, Stream } from "effect"
-import { Uploads } from "../../uploads/Uploads.js"
+import { Imports } from "../../jobs/Imports.js"
 import { Api } from "../Api.js"
 import { BadRequest, UnsupportedMediaType } from "../errors.js"
 import { EnqueuedJob, UploadCreated, UploadExisting } from "../schemas.js"
@@ -39,7 +39,7 @@ const multipartFile = (request: HttpServerRequest.HttpServerRequest, limit: numb
 export const UploadsLive = (maxUploadBytes: number) =>
   HttpApiBuilder.group(Api, "uploads", (handlers) =>
     Effect.gen(function*() {
-      const uploads = yield* Uploads
+      const imports = yield* Imports
       return handlers.handleRaw("upload", ({ request, urlParams }) =>
         Effect.gen(function*() {
           if (urlParams.enqueue !== undefined && urlParams.org_id === undefined) {
@@ -60,7 +60,7 @@ export const UploadsLive = (maxUploadBytes: number) =>
             })
           }
           if (file.content.byteLength === 0) return yield* new BadRequest({ message: "the file is empty" })
-          const stored = yield* uploads.store({
+          const stored = yield* imports.upload({
             content: file.content,
             contentType: file.contentType === "" ? "text/csv" : file.contentType,
             originalName: urlParams.filename ?? file.name,

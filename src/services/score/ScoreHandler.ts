@@ -1,7 +1,6 @@
 import { Clock, Effect, Layer, Schema } from "effect"
 import { JobHandler, makeJobHandler, Permanent } from "../../runtime/index.js"
-import { scoreJudgment } from "./model.js"
-import { ScoreRepository } from "./ScoreRepository.js"
+import { ScoreRepository, scoreJudgment } from "../../domain/collectability/index.js"
 
 /** `score_collectability` jobs: for a plaintiff (all or some of its judgments) or one judgment. */
 export const ScorePayload = Schema.Struct({

@@ -1,3 +1,6 @@
+import { addDays, addMonths, addYears, type CalendarDate, calendarDate, wholeYearsBetween } from "../calendar.js"
+import { blank, isBusinessDebtor, type JudgmentFacts, normaliseCounty } from "../judgments/index.js"
+
 /**
  * Collectability v1 (domain.md §3): gates, then points with evidence, then a tier.
  *
@@ -7,77 +10,8 @@
  * determination; the legal numbers are to be confirmed by counsel (domain.md §0).
  */
 
-/** A calendar date, `YYYY-MM-DD` (Postgres `date`). */
-export type CalendarDate = string
-
-export const JudgmentStatuses = ["open", "partially_satisfied", "satisfied", "vacated"] as const
-export type JudgmentStatus = (typeof JudgmentStatuses)[number]
-
-export const EmploymentTypes = ["w2", "1099", "self_employed"] as const
-export type EmploymentType = (typeof EmploymentTypes)[number]
-
-export const BusinessStatuses = ["active", "inactive", "dissolved"] as const
-export type BusinessStatus = (typeof BusinessStatuses)[number]
-
-export const BankruptcyStatuses = ["none", "open", "discharged", "dismissed"] as const
-export type BankruptcyStatus = (typeof BankruptcyStatuses)[number]
-
 export const Tiers = ["A", "B", "C", "D", "X"] as const
 export type Tier = (typeof Tiers)[number]
-
-/** What the model reads about one judgment (`dragonfly.judgments` + `dragonfly.judgment_facts`). */
-export interface JudgmentFacts {
-  readonly orgId: string
-  readonly judgmentId: string
-  readonly plaintiffId: string
-  readonly status: JudgmentStatus
-  /** Entry date. */
-  readonly judgmentDate: CalendarDate
-  readonly lastPaymentDate: CalendarDate | null
-  readonly lastAcknowledgmentDate: CalendarDate | null
-  readonly balanceCents: number
-  readonly debtorFirstName: string | null
-  readonly debtorLastName: string | null
-  readonly debtorCompanyName: string | null
-  readonly debtorDob: CalendarDate | null
-  readonly employerName: string | null
-  readonly employmentType: EmploymentType | null
-  readonly employmentVerifiedAt: CalendarDate | null
-  readonly bankName: string | null
-  readonly bankState: string | null
-  readonly bankIdentifiedAt: CalendarDate | null
-  readonly bankExemptOnly: boolean
-  readonly realPropertyCounty: string | null
-  readonly realPropertyState: string | null
-  readonly propertyEquityCents: number | null
-  readonly propertyLiensCents: number | null
-  readonly propertyAsOf: CalendarDate | null
-  readonly businessStatus: BusinessStatus | null
-  readonly businessStatusAsOf: CalendarDate | null
-  /** Income only from Social Security / pension. */
-  readonly incomeOnlyExempt: boolean
-  readonly incomeAsOf: CalendarDate | null
-  readonly addressVerifiedAt: CalendarDate | null
-  readonly addressReturnedMail: boolean
-  readonly addressReturnedMailAt: CalendarDate | null
-  readonly phoneWorking: boolean
-  readonly phoneVerifiedAt: CalendarDate | null
-  readonly emailConsented: boolean
-  readonly emailConsentAt: CalendarDate | null
-  /** NULL: never checked. */
-  readonly bankruptcyStatus: BankruptcyStatus | null
-  readonly bankruptcyReaffirmed: boolean
-  readonly bankruptcyAsOf: CalendarDate | null
-  readonly deceased: boolean
-  readonly deceasedAsOf: CalendarDate | null
-  readonly scraActiveDuty: boolean
-  readonly scraCheckedAt: CalendarDate | null
-  /** Other judgments or liens against the debtor; NULL: unknown. */
-  readonly otherJudgmentsCount: number | null
-  readonly otherJudgmentsAsOf: CalendarDate | null
-  readonly paymentPlanBroken: boolean
-  readonly paymentPlanAsOf: CalendarDate | null
-}
 
 type Scalar = string | number | boolean | null
 /** One field's value, or the values of several fields by name. */
@@ -234,57 +168,6 @@ export const COLLECTABILITY_V1: CollectabilityConfig = {
  */
 export const EXPECTED_RECOVERY_RATES: Readonly<Record<Tier, number>> = { A: 0.5, B: 0.3, C: 0.12, D: 0.03, X: 0 }
 
-// ---------------------------------------------------------------------------------------------
-// Calendar arithmetic on `YYYY-MM-DD`, in UTC so no local time zone leaks in.
-
-const parts = (date: CalendarDate) => {
-  const [y, m, d] = date.split("-").map(Number)
-  return { y: y!, m: m!, d: d! }
-}
-
-const format = (y: number, m: number, d: number): CalendarDate =>
-  `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`
-
-const daysInMonth = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate()
-
-/** Whole months later (negative: earlier); a day the target month lacks becomes its last (Feb 29 → Feb 28). */
-export const addMonths = (date: CalendarDate, months: number): CalendarDate => {
-  const { y, m, d } = parts(date)
-  const index = y * 12 + (m - 1) + months
-  const year = Math.floor(index / 12)
-  const month = index - year * 12 + 1
-  return format(year, month, Math.min(d, daysInMonth(year, month)))
-}
-
-export const addYears = (date: CalendarDate, years: number): CalendarDate => addMonths(date, years * 12)
-
-const epochDay = (date: CalendarDate) => {
-  const { y, m, d } = parts(date)
-  return Date.UTC(y, m - 1, d) / 86_400_000
-}
-
-export const addDays = (date: CalendarDate, days: number): CalendarDate => {
-  const shifted = new Date((epochDay(date) + days) * 86_400_000)
-  return format(shifted.getUTCFullYear(), shifted.getUTCMonth() + 1, shifted.getUTCDate())
-}
-
-/** Whole years from `from` to `to` (anniversaries reached), at least 0. */
-export const wholeYearsBetween = (from: CalendarDate, to: CalendarDate) => {
-  const a = parts(from)
-  const b = parts(to)
-  const years = b.y - a.y
-  const candidate = years > 0 && addYears(from, years) > to ? years - 1 : years
-  return Math.max(0, candidate)
-}
-
-/** The calendar date of an instant in a time zone. */
-export const calendarDate = (instant: Date, timeZone: string): CalendarDate => {
-  const fields = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
-    .formatToParts(instant)
-  const get = (type: string) => Number(fields.find((part) => part.type === type)?.value)
-  return format(get("year"), get("month"), get("day"))
-}
-
 const laterOf = (dates: ReadonlyArray<CalendarDate | null>): CalendarDate | null =>
   dates.reduce<CalendarDate | null>((max, date) => (date !== null && (max === null || date > max) ? date : max), null)
 
@@ -293,31 +176,6 @@ const laterOf = (dates: ReadonlyArray<CalendarDate | null>): CalendarDate | null
  * or time-zone skew between whoever recorded it and the scorer). No date: not recent.
  */
 const onOrAfter = (date: CalendarDate | null, since: CalendarDate) => date !== null && date >= since
-
-// ---------------------------------------------------------------------------------------------
-// Normalisation
-
-const blank = (text: string | null) => text === null || text.trim() === ""
-
-/**
- * A business debtor has a company name and not both personal names (a COMM account with a named
- * individual is enforced against that individual).
- */
-export const isBusinessDebtor = (facts: JudgmentFacts) =>
-  !blank(facts.debtorCompanyName) && (blank(facts.debtorFirstName) || blank(facts.debtorLastName))
-
-const COUNTY_ALIASES: Readonly<Record<string, string>> = {
-  manhattan: "new york",
-  brooklyn: "kings",
-  "staten island": "richmond",
-  "the bronx": "bronx"
-}
-
-/** "Kings County", " KINGS ", "Brooklyn" → "kings". */
-export const normaliseCounty = (county: string) => {
-  const name = county.trim().toLowerCase().replace(/\s+/g, " ").replace(/ county$/, "")
-  return COUNTY_ALIASES[name] ?? name
-}
 
 export const homesteadCents = (county: string, config: CollectabilityConfig = COLLECTABILITY_V1) => {
   const name = normaliseCounty(county)

@@ -1,11 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Data, Effect, type ParseResult, Schema } from "effect"
+import { BankruptcyStatuses, BusinessStatuses, EmploymentTypes, type JudgmentFacts, JudgmentStatuses } from "../judgments/index.js"
 import {
-  BankruptcyStatuses,
-  BusinessStatuses,
-  EmploymentTypes,
-  type JudgmentFacts,
-  JudgmentStatuses,
   type PlaintiffRollup,
   rollupFromTotals,
   SCORE_VERSION,

@@ -2,8 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import { randomUUID } from "node:crypto"
-import { SCORE_VERSION, scoreJudgment } from "../src/services/score/model.js"
-import { ScoreRepository } from "../src/services/score/ScoreRepository.js"
+import { SCORE_VERSION, ScoreRepository, scoreJudgment } from "../src/domain/collectability/index.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 
 const asOf = new Date("2026-06-15T16:00:00Z")

@@ -1,16 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
+import { addYears, calendarDate } from "../src/domain/calendar.js"
 import {
-  addYears,
-  calendarDate,
   COLLECTABILITY_V1,
   homesteadCents,
-  type JudgmentFacts,
   rollup,
   SCORE_VERSION,
   scoreJudgment,
   type ScoreResult,
   tierFor
-} from "../src/services/score/model.js"
+} from "../src/domain/collectability/index.js"
+import type { JudgmentFacts } from "../src/domain/judgments/index.js"
 
 /** 12:00 in New York on 2026-06-15. */
 const asOf = new Date("2026-06-15T16:00:00Z")

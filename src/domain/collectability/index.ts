@@ -1,0 +1,3 @@
+export * from "./model.js"
+export * from "./ScoreRepository.js"
+export * from "./ScoreResults.js"
