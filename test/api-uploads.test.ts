@@ -118,6 +118,99 @@ describe("API: uploads", () => {
         assert.isFalse(simplicity.json.job.duplicate)
       }))
 
+    it.effect("refused before anything is stored or enqueued: binary, not UTF-8 / Windows-1252, no header row", () =>
+      Effect.gen(function*() {
+        const id = randomUUID()
+        const invalidPrefix = Buffer.from(`case_number,name\r\nCV-1,${id}`)
+        const refusals: ReadonlyArray<readonly [Uint8Array, number, string, string]> = [
+          [
+            Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]), Buffer.from(`xl/${id}.xml`)]),
+            415,
+            "UnsupportedMediaType",
+            "not text: control byte 0x03 at offset 2 (the file looks like a ZIP archive or an XLSX/ODS workbook); " +
+            "send the data as a CSV file in UTF-8"
+          ],
+          [
+            Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(id)]),
+            415,
+            "UnsupportedMediaType",
+            "not text: control byte 0x1A at offset 6 (the file looks like a PNG image); send the data as a CSV file in UTF-8"
+          ],
+          [
+            Buffer.concat([invalidPrefix, Buffer.from([0x81, 0x0d, 0x0a])]),
+            415,
+            "UnsupportedMediaType",
+            `not UTF-8 or Windows-1252 text: byte 0x81 at offset ${invalidPrefix.length}`
+          ],
+          [
+            Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`a,b\n${id},1\n`, "utf16le")]),
+            415,
+            "UnsupportedMediaType",
+            "UTF-16LE (byte order mark 0xFF 0xFE) text is not accepted: save the file as UTF-8 (in Excel: \"CSV UTF-8\")"
+          ],
+          [
+            Buffer.from(",,\r\n  \r\n\"\",\"\"\r\n"),
+            400,
+            "BadRequest",
+            "no header row: the file has no non-blank field, only whitespace, commas, empty quoted fields or line breaks"
+          ]
+        ]
+        const uploads = () => count("SELECT count(*) AS n FROM dragonfly.uploads")
+        const queued = () => count("SELECT count(*) AS n FROM pgmq.q_ingest_raw")
+        const uploadsBefore = yield* uploads()
+        const queuedBefore = yield* queued()
+        const query = `?enqueue=ingest&org_id=${ORG}&filename=refused.csv`
+        for (const [bytes, status, tag, message] of refusals) {
+          const form = new FormData()
+          form.append("file", new Blob([bytes], { type: "text/csv" }), "refused.csv")
+          for (const response of [yield* upload(bytes, "text/csv", query), yield* upload(form, undefined, query)]) {
+            assert.strictEqual(response.status, status, message)
+            assert.deepStrictEqual(response.json, { _tag: tag, message })
+          }
+          assert.strictEqual(yield* count(`SELECT count(*) AS n FROM dragonfly.uploads WHERE sha256 = '${sha256(bytes)}'`), 0)
+          assert.strictEqual(
+            yield* count(`SELECT count(*) AS n FROM pgmq.q_ingest_raw WHERE message->'payload'->>'sha256' = '${sha256(bytes)}'`),
+            0
+          )
+        }
+        assert.strictEqual(yield* uploads(), uploadsBefore)
+        assert.strictEqual(yield* queued(), queuedBefore)
+      }))
+
+    it.effect("the stored content type names the detected encoding when the client's type is generic", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const contentTypeOf = (bytes: Uint8Array) =>
+          Effect.map(
+            sql<{ content_type: string }>`SELECT content_type FROM dragonfly.uploads WHERE sha256 = ${sha256(bytes)}`,
+            (rows) => rows[0]?.content_type
+          )
+        const send = (bytes: Uint8Array, as: "raw" | "form", type: string) => {
+          if (as === "raw") return upload(bytes, type)
+          const form = new FormData()
+          form.append("file", new Blob([bytes], { type }), "file.csv")
+          return upload(form, undefined)
+        }
+        const sent: ReadonlyArray<readonly [Uint8Array, "raw" | "form", string, string]> = [
+          [csv(randomUUID()), "raw", "text/csv", "text/csv; charset=windows-1252"],
+          [csv(randomUUID()), "raw", "application/octet-stream", "text/csv; charset=windows-1252"],
+          [csv(randomUUID()), "form", "text/csv", "text/csv; charset=windows-1252"],
+          [csv(randomUUID()), "form", "", "text/csv; charset=windows-1252"],
+          [
+            Buffer.from(`\ufeffname,city\r\n"Müller, José",東京 ${randomUUID()}\r\n`),
+            "raw",
+            "text/plain; charset=iso-8859-1",
+            "text/csv; charset=utf-8"
+          ],
+          [Buffer.from(`case_number,${randomUUID()}\r\n`), "raw", "text/csv", "text/csv; charset=utf-8"]
+        ]
+        for (const [bytes, as, type, contentType] of sent) {
+          const response = yield* send(bytes, as, type)
+          assert.strictEqual(response.status, 201, response.text)
+          assert.strictEqual(yield* contentTypeOf(bytes), contentType)
+        }
+      }))
+
     it.effect("refused: enqueue without org_id (400), an empty file (400), JSON (415), too large (413)", () =>
       Effect.gen(function*() {
         const noOrg = yield* upload(csv("a"), "text/csv", "?enqueue=ingest")

@@ -20,6 +20,8 @@ import {
   UnsupportedMediaType
 } from "./errors.js"
 import {
+  BatchParams,
+  BatchView,
   BulkReplayRequest,
   BulkReplayResult,
   DatabaseHealthy,
@@ -38,6 +40,8 @@ import {
   PlaintiffCollectability,
   QueueDetail,
   QueueList,
+  QuarantineParams,
+  QuarantinePage,
   QueuePeekParams,
   Replay,
   ReplayRequest,
@@ -172,6 +176,26 @@ export class UploadsGroup extends HttpApiGroup.make("uploads")
   .middleware(Authentication)
 {}
 
+export class BatchesGroup extends HttpApiGroup.make("batches")
+  .add(
+    HttpApiEndpoint.get("get", "/v1/batches/:id")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setUrlParams(BatchParams)
+      .addSuccess(BatchView)
+      .addError(NotFound)
+      .annotate(OpenApi.Description, "An import job's batch: its status, counts and progress (`rows_committed`)")
+  )
+  .add(
+    HttpApiEndpoint.get("quarantine", "/v1/batches/:id/quarantine")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setUrlParams(QuarantineParams)
+      .addSuccess(QuarantinePage)
+      .addError(NotFound)
+      .annotate(OpenApi.Description, "The rows the batch could not import, in row order, each with every reason")
+  )
+  .middleware(Authentication)
+{}
+
 export class ResultsGroup extends HttpApiGroup.make("results")
   .add(
     HttpApiEndpoint.get("judgment", "/v1/judgments/:id")
@@ -198,11 +222,12 @@ export class Api extends HttpApi.make("dragonfly")
   .add(WorkersGroup)
   .add(DeadLettersGroup)
   .add(UploadsGroup)
+  .add(BatchesGroup)
   .add(ResultsGroup)
   .addError(MalformedBody)
   .addError(PayloadTooLarge)
   .addError(InternalServerError)
   .addError(ServiceUnavailable)
   .annotate(OpenApi.Title, "Dragonfly API")
-  .annotate(OpenApi.Description, "Jobs, queues, workers, dead letters, uploads and collectability results")
+  .annotate(OpenApi.Description, "Jobs, queues, workers, dead letters, uploads, import batches and collectability results")
 {}

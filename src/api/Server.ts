@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect"
 import { ApiConfig } from "../config/index.js"
 import { DeadLetters } from "../deadletter/DeadLetters.js"
 import { ScoreResults } from "../domain/collectability/index.js"
+import { ImportBatches } from "../domain/imports/index.js"
 import { Imports } from "../jobs/Imports.js"
 import { JobRequests } from "../jobs/JobRequests.js"
 import { Monitoring } from "../monitoring/Monitoring.js"
@@ -10,6 +11,7 @@ import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Authentication.js"
+import { BatchesLive } from "./handlers/Batches.js"
 import { DeadLettersLive } from "./handlers/DeadLetters.js"
 import { HealthLive } from "./handlers/Health.js"
 import { JobsLive } from "./handlers/Jobs.js"
@@ -27,6 +29,7 @@ const Services = Layer.mergeAll(
   JobRequests.Default,
   DeadLetters.Default,
   Imports.Default,
+  ImportBatches.Default,
   Monitoring.Default,
   ScoreResults.Default,
   QueueDirectory.Default
@@ -47,6 +50,7 @@ export const layer = (limits: Limits = defaultLimits) =>
         WorkersLive,
         DeadLettersLive,
         UploadsLive(limits.maxUploadBytes),
+        BatchesLive,
         ResultsLive
       ]),
       Layer.provide(AuthenticationLive)

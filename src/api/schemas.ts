@@ -1,6 +1,7 @@
 import { HttpApiSchema, Multipart } from "@effect/platform"
 import { JSONSchema, Schema } from "effect"
 import { type DeadLetterEntry, DeadLetterStates, type ReplayRecord } from "../deadletter/DeadLetters.js"
+import type { Batch } from "../domain/imports/index.js"
 import { JobEnvelope } from "../envelope/index.js"
 import { JobStates } from "../jobs/JobRequests.js"
 
@@ -377,4 +378,82 @@ export class PlaintiffCollectability extends Schema.Class<PlaintiffCollectabilit
   name: Schema.String,
   rollup: Schema.NullOr(PlaintiffRollup).annotations({ description: "null until scored" }),
   judgments: Schema.Array(JudgmentResult)
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// import batches
+
+export const BatchParams = Schema.Struct({
+  org_id: Uuid.annotations({ description: "the organisation the batch belongs to" })
+})
+
+export const QuarantineParams = Schema.Struct({
+  org_id: Uuid.annotations({ description: "the organisation the batch belongs to" }),
+  after: Schema.optional(IntFromString.pipe(Schema.nonNegative())).annotations({
+    description: "only rows after this row number (the `next_after` of the previous page)"
+  }),
+  limit: Schema.optional(IntFromString.pipe(Schema.between(1, 1000))).annotations({ description: "default 100" })
+})
+
+export class BatchView extends Schema.Class<BatchView>("Batch")({
+  batch_id: Schema.String.annotations({ description: "the import job's job_id" }),
+  org_id: Schema.String,
+  source: Schema.String,
+  layout: Schema.Literal("generic", "simplicity"),
+  file_path: Schema.String,
+  status: Schema.Literal("running", "completed", "partial", "failed"),
+  expected_row_count: Schema.NullOr(Schema.Number).annotations({ description: "row_count of the job, if given" }),
+  rows_read: Schema.Number.annotations({ description: "data rows read (blank rows aside)" }),
+  rows_blank: Schema.Number,
+  inserted: Schema.Number,
+  updated: Schema.Number,
+  unchanged: Schema.Number,
+  quarantined: Schema.Number,
+  rows_committed: Schema.Number.annotations({ description: "rows whose outcome is committed: the progress" }),
+  errors: Schema.Array(Schema.Struct({ code: Schema.String, message: Schema.String })),
+  deliveries: Schema.Number,
+  queue: Schema.String,
+  started_at: Timestamp,
+  updated_at: Timestamp,
+  finished_at: Schema.NullOr(Timestamp)
+}) {}
+
+/** A batch record as the API (and the CLI's --json) shows it. */
+export const batchView = (batch: Batch) =>
+  new BatchView({
+    batch_id: batch.id,
+    org_id: batch.orgId,
+    source: batch.source,
+    layout: batch.layout,
+    file_path: batch.filePath,
+    status: batch.status,
+    expected_row_count: batch.expectedRowCount,
+    rows_read: batch.rowsRead,
+    rows_blank: batch.rowsBlank,
+    inserted: batch.inserted,
+    updated: batch.updated,
+    unchanged: batch.unchanged,
+    quarantined: batch.quarantined,
+    rows_committed: batch.rowsCommitted,
+    errors: batch.errors,
+    deliveries: batch.deliveries,
+    queue: batch.queueName,
+    started_at: batch.startedAt,
+    updated_at: batch.updatedAt,
+    finished_at: batch.finishedAt
+  })
+
+export class QuarantinedRowView extends Schema.Class<QuarantinedRowView>("QuarantinedRow")({
+  row_number: Schema.Number.annotations({ description: "1 = the first row after the header" }),
+  raw: Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+    description: "the row as read, by column; a full SSN is never shown"
+  }),
+  reasons: Schema.Array(Schema.Struct({ field: Schema.String, problem: Schema.String })),
+  quarantined_at: Timestamp
+}) {}
+
+export class QuarantinePage extends Schema.Class<QuarantinePage>("QuarantinePage")({
+  batch_id: Schema.String,
+  rows: Schema.Array(QuarantinedRowView),
+  next_after: Schema.NullOr(Schema.Number).annotations({ description: "pass as `after` for the next page; null at the end" })
 }) {}

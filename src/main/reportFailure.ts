@@ -17,7 +17,10 @@ const OPERATOR_FACING = new Set([
   "AlreadyResolved",
   "NotReplayable",
   "MissingReason",
-  "WrongEnvironment"
+  "WrongEnvironment",
+  "NotCsvFile",
+  "ImportNotClean",
+  "SyntheticDataUnavailable"
 ])
 
 const isOperatorFacing = (error: unknown): error is { readonly _tag: string; readonly message: string } =>

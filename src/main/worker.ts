@@ -1,7 +1,7 @@
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Layer } from "effect"
 import { Alert, Discord } from "../alerts/index.js"
-import { DatabaseConfig, layer as configLayer, LoggingConfig, WorkerConfig } from "../config/index.js"
+import { DatabaseConfig, layer as configLayer, LoggingConfig, StorageConfig, WorkerConfig } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import * as Logging from "../observability/Logging.js"
 import * as WorkerRuntime from "../runtime/index.js"
@@ -20,13 +20,14 @@ if (service === undefined) {
   process.exit(2)
 }
 
-const Config = configLayer(LoggingConfig, DatabaseConfig, WorkerConfig, ...service.config)
+const Config = configLayer(LoggingConfig, DatabaseConfig, WorkerConfig, StorageConfig, ...service.config)
 const identity = WorkerIdentity.make(service.name)
 const Identity = Layer.succeed(WorkerIdentity, identity)
 const Alerts = Discord.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 const MainLive = WorkerRuntime.layer(service.consumes).pipe(
   Layer.provide(service.handler),
+  Layer.provide(NodeHttpClient.layerUndici),
   Layer.provide(Database.layer(`dragonfly-${service.name}`)),
   Layer.provide(Alerts),
   Layer.provide(Identity),

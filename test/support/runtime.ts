@@ -1,8 +1,9 @@
+import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { Discord, RecordedAlerts } from "../../src/alerts/index.js"
-import { WorkerConfig, type WorkerSettings } from "../../src/config/index.js"
+import { StorageConfig, type StorageSettings, WorkerConfig, type WorkerSettings } from "../../src/config/index.js"
 import * as Envelope from "../../src/envelope/index.js"
 import { PgmqQueue } from "../../src/queue/PgmqQueue.js"
 import { queueName } from "../../src/queue/QueueName.js"
@@ -27,13 +28,24 @@ export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerS
   ...overrides
 })
 
+/** No Supabase Storage unless a test says where. */
+export const storageSettings = (overrides: Partial<StorageSettings> = {}): StorageSettings => ({
+  supabaseUrl: Option.none(),
+  serviceRoleKey: Option.none(),
+  bucket: "imports",
+  readTimeout: Duration.seconds(5),
+  ...overrides
+})
+
 /**
  * A service's worker, in this process, on the SqlClient the test provides (Discord too: use
  * `recordedAlerts`). Its scope is the worker's lifetime.
  */
-export const serviceWorker = (service: string, overrides: Partial<WorkerSettings> = {}) =>
+export const serviceWorker = (service: string, overrides: Partial<WorkerSettings> = {}, storage: Partial<StorageSettings> = {}) =>
   WorkerRuntime.layer(services[service]!.consumes).pipe(
     Layer.provide(services[service]!.handler),
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provide(Layer.succeed(StorageConfig, storageSettings(storage))),
     Layer.provide(Layer.succeed(WorkerConfig, workerSettings(overrides))),
     Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(service)))
   )

@@ -1,11 +1,14 @@
 import { FileSystem, HttpApiBuilder, type HttpServerRequest, Multipart } from "@effect/platform"
 import { Effect, Option, Stream } from "effect"
+import { checkCsvText, csvContentType } from "../../domain/uploads/index.js"
 import { Imports } from "../../jobs/Imports.js"
 import { Api } from "../Api.js"
 import { BadRequest, UnsupportedMediaType } from "../errors.js"
 import { EnqueuedJob, UploadCreated, UploadExisting } from "../schemas.js"
 
 const RAW_TYPES = ["text/csv", "application/csv", "text/plain", "application/octet-stream"]
+
+const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase()
 
 interface File {
   readonly content: Uint8Array
@@ -35,6 +38,8 @@ const multipartFile = (request: HttpServerRequest.HttpServerRequest, limit: numb
 /**
  * Raw: the body is read here, not decoded by the API, because the hash must be of the bytes as
  * sent. Read failures (too large, broken multipart) are defects the server turns into 413 / 400.
+ * What is not a text CSV file is refused before anything is stored: binary content or an
+ * encoding other than UTF-8 / Windows-1252 with 415, a file without a header row with 400.
  */
 export const UploadsLive = (maxUploadBytes: number) =>
   HttpApiBuilder.group(Api, "uploads", (handlers) =>
@@ -45,7 +50,7 @@ export const UploadsLive = (maxUploadBytes: number) =>
           if (urlParams.enqueue !== undefined && urlParams.org_id === undefined) {
             return yield* new BadRequest({ message: "org_id is required with enqueue" })
           }
-          const contentType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+          const contentType = mediaType(request.headers["content-type"] ?? "")
           let file: File
           if (contentType === "multipart/form-data") {
             const found = yield* Effect.orDie(multipartFile(request, maxUploadBytes))
@@ -60,9 +65,15 @@ export const UploadsLive = (maxUploadBytes: number) =>
             })
           }
           if (file.content.byteLength === 0) return yield* new BadRequest({ message: "the file is empty" })
+          const text = checkCsvText(file.content)
+          if (text._tag === "NotCsvText") {
+            if (text.problem === "no-header-row") return yield* new BadRequest({ message: text.reason })
+            return yield* new UnsupportedMediaType({ message: text.reason })
+          }
           const stored = yield* imports.upload({
             content: file.content,
-            contentType: file.contentType === "" ? "text/csv" : file.contentType,
+            // whatever the client called it (Windows browsers say application/vnd.ms-excel), it is CSV text
+            contentType: csvContentType(text.encoding),
             originalName: urlParams.filename ?? file.name,
             orgId: urlParams.org_id,
             enqueue: urlParams.enqueue

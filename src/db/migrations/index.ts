@@ -10,6 +10,7 @@ import completeJobs from "./0007_complete_jobs.js"
 import api from "./0008_api.js"
 import jobLookups from "./0009_job_lookups.js"
 import deliveries from "./0010_deliveries.js"
+import imports from "./0011_imports.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -22,7 +23,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0007_complete_jobs": completeJobs,
   "0008_api": api,
   "0009_job_lookups": jobLookups,
-  "0010_deliveries": deliveries
+  "0010_deliveries": deliveries,
+  "0011_imports": imports
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

@@ -1,1 +1,3 @@
+export * from "./FileStore.js"
 export * from "./UploadStore.js"
+export * from "./CsvText.js"

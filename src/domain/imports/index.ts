@@ -1,0 +1,8 @@
+export * from "./columns.js"
+export { CsvUnreadable, detectEncoding, MAX_RECORD_CHARS, records } from "./csv.js"
+export * from "./headers.js"
+export * from "./ImportBatches.js"
+export * from "./Importer.js"
+export * from "./JudgmentWriter.js"
+export * from "./rows.js"
+export * as Values from "./values.js"
