@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { assert, describe, inject, it } from "@effect/vitest"
 import { Effect, Redacted, Ref } from "effect"
 import { environmentFor, heartbeat, sendScoreJobs, withCliFixture } from "./support/cli.js"
@@ -5,6 +6,7 @@ import { adminQuery } from "./support/admin.js"
 import { deadLetter } from "./support/deadLetters.js"
 import { closedPort } from "./support/net.js"
 import { runNode, startNode } from "./support/processes.js"
+import { ORG } from "./support/runtime.js"
 import * as TestDatabase from "./support/TestDatabase.js"
 import { webhookServer, webhookServerAnswering } from "./support/webhook.js"
 
@@ -16,6 +18,12 @@ describe("dragonfly queue inspect", () => {
         yield* deadLetter()
         yield* heartbeat("score-a")
         yield* heartbeat("score-b", { secondsAgo: 900 })
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`
+          INSERT INTO dragonfly.import_batches (id, org_id, source, layout, file_path, expected_row_count, rows_committed,
+            quarantined, queue_name)
+          VALUES ('00000000-0000-4000-8000-0000000000b1', ${ORG}, 'simplicity', 'simplicity', 'exports/big.csv', 1000, 150, 3,
+            'simplicity_import')`
         const [human, json, wrongProject] = yield* Effect.all([
           dragonfly(["queue", "inspect", "--env", "dev"]),
           dragonfly(["queue", "inspect", "--json"]),
@@ -32,6 +40,10 @@ describe("dragonfly queue inspect", () => {
         assert.match(human.stdout, /^score_collectability +3 +3 +\d+s +\d+s +0 +1/m)
         assert.match(human.stdout, /^dead_letter +1 +1 /m)
         assert.include(human.stdout, "workers: 1 healthy, 0 draining, 1 stale, 0 stopped")
+        assert.match(
+          human.stdout,
+          /^imports running:\nbatch +queue +file +progress +quarantined +running for\n00000000-0000-4000-8000-0000000000b1 +simplicity_import +exports\/big\.csv +150\/1,000 rows \(15%\) +3 +\d+s$/m
+        )
 
         assert.strictEqual(json.code, 0, json.stderr)
         const parsed = JSON.parse(json.stdout)
@@ -41,6 +53,10 @@ describe("dragonfly queue inspect", () => {
           "score-a:healthy",
           "score-b:stale"
         ])
+        assert.deepStrictEqual(
+          parsed.imports.map((b: { batch_id: string; rows_committed: number }) => [b.batch_id, b.rows_committed]),
+          [["00000000-0000-4000-8000-0000000000b1", 150]]
+        )
       })), 30_000)
   it.scopedLive("--watch --json prints one object per refresh until Ctrl-C", () =>
     withCliFixture(({ env }) =>

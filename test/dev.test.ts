@@ -35,7 +35,12 @@ describe("dragonfly dev (npm start)", () => {
       const port = Number(/:(\d+)\/dragonfly/.exec(line)![1])
       assert.notStrictEqual(port, busy)
       assert.include(first.output(), `applied 1_pgmq`)
-      assert.match(first.output(), /score +pid \d+ +\(node bin\/worker\.js score\)/)
+      for (const service of ["ingest", "simplicity", "score"]) {
+        assert.match(first.output(), new RegExp(`${service} +pid \\d+ +\\(node bin/worker\\.js ${service}\\)`))
+      }
+      // a fresh database gets the demo data, imported through the workers
+      assert.include(first.output(), "seed        generic file: completed, 1,000 judgments")
+      assert.include(first.output(), "seed        simplicity file: completed, 1,000 judgments")
       assert.match(first.output(), /api +pid \d+ +\(node bin\/api\.js\)/)
       assert.notInclude(first.output(), LOCAL_PASSWORD)
 
@@ -55,8 +60,13 @@ describe("dragonfly dev (npm start)", () => {
       assert.strictEqual(migrations.rows[0].n, latestMigrationId)
       const queues = yield* Effect.promise(() => adminQuery(url, "SELECT queue_name FROM pgmq.list_queues()"))
       assert.includeMembers(queues.rows.map((row) => row.queue_name), [...catalogQueues])
+      const demo = yield* Effect.promise(() =>
+        adminQuery(url, "SELECT count(*)::int AS n FROM dragonfly.judgments WHERE plaintiff_id = '12345'")
+      )
+      assert.isAbove(demo.rows[0].n, 0)
       yield* Effect.promise(() => adminQuery(url, "CREATE TABLE kept_between_runs (id int)"))
-      const running = () => adminQuery(url, "SELECT service, status FROM workers.heartbeats ORDER BY started_at DESC LIMIT 1")
+      const running = () =>
+        adminQuery(url, "SELECT service, status FROM workers.heartbeats WHERE service = 'score' ORDER BY started_at DESC LIMIT 1")
       yield* eventually(Effect.map(Effect.promise(running), (rows) => rows.rows[0]?.status === "running"), "20 seconds")
 
       first.child.kill("SIGINT")
@@ -68,11 +78,12 @@ describe("dragonfly dev (npm start)", () => {
       const second = yield* startNode(["bin/dragonfly.js", "dev", "--data-dir", dataDir, "--pg-port", String(port)])
       yield* second.waitFor(/ready; Ctrl-C stops everything/)
       assert.include(second.output(), "migrations  up to date")
+      assert.include(second.output(), "seed        skipped: the database has data")
       // the generated key is kept between runs
       assert.include(second.output(), `key ${key.slice(0, 6)}`)
       // the worker drained and said so before the dev stack stopped Postgres
       const lastRun = yield* Effect.promise(() =>
-        adminQuery(url, "SELECT service, status FROM workers.heartbeats ORDER BY started_at")
+        adminQuery(url, "SELECT service, status FROM workers.heartbeats WHERE service = 'score' ORDER BY started_at")
       )
       assert.deepStrictEqual(lastRun.rows[0], { service: "score", status: "stopped" })
       const kept = yield* Effect.promise(() => adminQuery(url, "SELECT to_regclass('kept_between_runs') IS NOT NULL AS kept"))

@@ -29,16 +29,20 @@ describe("intake round trip", () => {
       const sql = yield* SqlClient.SqlClient
       const data = generate({ seed: 42, plaintiffs: 4, judgments: 400, asOf: "2026-06-15", plaintiffIds: ["12345"] })
       yield* Layer.build(Layer.mergeAll(serviceWorker("ingest"), serviceWorker("simplicity"), serviceWorker("score")))
+      const batches = () =>
+        sql<{ id: string; status: string; inserted: number; quarantined: number }>`
+          SELECT id, status, inserted, quarantined FROM dragonfly.import_batches ORDER BY started_at`
+      const ended = (n: number) =>
+        eventually(Effect.map(batches(), (rows) => rows.length === n && rows.every((b) => b.status !== "running")), "60 seconds")
+      // generic first: its plaintiff ids are the ones the Simplicity rows then find by name
       const generic = yield* importJob("ingest_raw", toCsv("generic", data.judgments, { headers: "titled" }), "upload")
+      yield* ended(1)
       const simplicity = yield* importJob(
         "simplicity_import",
         toCsv("simplicity", data.judgments, { lineEnding: "\r\n", bom: true }),
         "simplicity"
       )
-      const batches = () =>
-        sql<{ id: string; status: string; inserted: number; quarantined: number }>`
-          SELECT id, status, inserted, quarantined FROM dragonfly.import_batches ORDER BY started_at`
-      yield* eventually(Effect.map(batches(), (rows) => rows.length === 2 && rows.every((b) => b.status !== "running")), "60 seconds")
+      yield* ended(2)
       for (const batch of yield* batches()) {
         assert.deepStrictEqual([batch.status, batch.inserted, batch.quarantined], ["completed", 400, 0], batch.id)
       }

@@ -1,13 +1,17 @@
 import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
 import { Console, Deferred, Duration, Effect, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
+import * as Database from "../db/Database.js"
 import { choosePort } from "../dev/EmbeddedPostgres.js"
 import { acceptsConnections } from "../dev/ports.js"
 import * as DevStack from "./dev/DevStack.js"
 import { devServices } from "./dev/services.js"
 import { runService } from "./dev/Supervisor.js"
+import { intakeServices } from "./operator/imports.js"
+import { DEMO_ORG, seedDemoData } from "./operator/seed.js"
 
 const dataDir = Options.directory("data-dir").pipe(
   Options.withDescription("Where the embedded cluster keeps its data between runs"),
@@ -20,6 +24,10 @@ const port = Options.integer("pg-port").pipe(
 const apiPort = Options.integer("api-port").pipe(
   Options.withDescription("Preferred API port; another free one is used when it is taken"),
   Options.withDefault(8080)
+)
+
+const noSeed = Options.boolean("no-seed").pipe(
+  Options.withDescription("Do not import synthetic demo data into an empty database")
 )
 
 const MIN_KEY_LENGTH = 16
@@ -56,7 +64,27 @@ const untilListening = (port: number, exited: Deferred.Deferred<string>) =>
     }
   })
 
-export const devCommand = Command.make("dev", { dataDir, port, apiPort }, (options) =>
+/**
+ * Into an empty database only: synthetic judgments imported through the ingest and simplicity
+ * workers just started (the README's examples then work as written).
+ */
+const seedIfEmpty = (url: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [existing] = yield* sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM dragonfly.plaintiffs`
+    if ((existing?.n ?? 0) > 0) return yield* Console.log("  seed        skipped: the database has data")
+    const batches = yield* seedDemoData({ orgId: DEMO_ORG, plaintiffs: 12, judgments: 2_000, seed: 20_260_615, progress: false })
+    for (const batch of batches) {
+      yield* Console.log(
+        `  seed        ${batch.layout} file: ${batch.status}, ${batch.inserted.toLocaleString("en-US")} judgments (org ${DEMO_ORG})`
+      )
+    }
+  }).pipe(
+    Effect.provide(intakeServices(Database.layerFromOptions({ url, poolSize: 2, applicationName: "dragonfly-dev" }))),
+    Effect.catchAllCause((cause) => Effect.logWarning("the demo data could not be imported", cause))
+  )
+
+export const devCommand = Command.make("dev", { dataDir, port, apiPort, noSeed }, (options) =>
   Effect.gen(function*() {
     const stack = yield* DevStack.start(options)
     const env = {
@@ -87,6 +115,7 @@ export const devCommand = Command.make("dev", { dataDir, port, apiPort }, (optio
     yield* Console.log(
       `  api url     http://127.0.0.1:${api.port}  (docs: /docs; key ${masked(api.key)} ${api.source})`
     )
+    if (!options.noSeed) yield* seedIfEmpty(stack.url)
     yield* Console.log("ready; Ctrl-C stops everything")
     return yield* Effect.never
   }).pipe(Effect.scoped)).pipe(

@@ -29,4 +29,9 @@ const api = (settings: ApiSettings): DevService => ({
 })
 
 /** Every service `dragonfly dev` runs beside the embedded database, each in its own process. */
-export const devServices = (settings: ApiSettings): ReadonlyArray<DevService> => [api(settings), worker("score")]
+export const devServices = (settings: ApiSettings): ReadonlyArray<DevService> => [
+  api(settings),
+  worker("ingest"),
+  worker("simplicity"),
+  worker("score")
+]

@@ -1,3 +1,4 @@
+import type { SqlClient } from "@effect/sql"
 import { Clock, Console, Data, Duration, Effect, Layer, Option } from "effect"
 import { batchView } from "../../api/schemas.js"
 import { type Batch, ImportBatches } from "../../domain/imports/index.js"
@@ -9,11 +10,14 @@ import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { DatabaseLive } from "./layers.js"
 import { table } from "./table.js"
 
-/** What the intake commands use: uploads with their import jobs, and the batches they become. */
-export const IntakeLive = Layer.mergeAll(Imports.Default, ImportBatches.Default, JobRequests.Default).pipe(
-  Layer.provideMerge(QueueDirectory.Default.pipe(Layer.provideMerge(PgmqQueue.Default))),
-  Layer.provideMerge(DatabaseLive)
-)
+/** What the intake commands use, on the database given: uploads with their import jobs, and the batches they become. */
+export const intakeServices = <E>(database: Layer.Layer<SqlClient.SqlClient, E>) =>
+  Layer.mergeAll(Imports.Default, ImportBatches.Default, JobRequests.Default).pipe(
+    Layer.provideMerge(QueueDirectory.Default.pipe(Layer.provideMerge(PgmqQueue.Default))),
+    Layer.provideMerge(database)
+  )
+
+export const IntakeLive = intakeServices(DatabaseLive)
 
 /** The file is not text CSV: refused before anything is stored, as the API refuses it. */
 export class NotCsvFile extends Data.TaggedError("NotCsvFile")<{ readonly file: string; readonly reason: string }> {

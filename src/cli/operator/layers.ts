@@ -5,6 +5,7 @@ import { Discord } from "../../alerts/index.js"
 import { DatabaseConfig, layer as configLayer, LoggingConfig, WorkerConfig } from "../../config/index.js"
 import * as Database from "../../db/Database.js"
 import { DeadLetters } from "../../deadletter/DeadLetters.js"
+import { ImportBatches } from "../../domain/imports/index.js"
 import { Monitoring } from "../../monitoring/Monitoring.js"
 import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
@@ -16,7 +17,7 @@ export const DatabaseLive = Database.layer("dragonfly-cli").pipe(
 
 /** What the inspection and dead-letter commands read and change, on the database given. */
 export const operatorServices = <E>(database: Layer.Layer<SqlClient.SqlClient, E>) =>
-  Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default).pipe(
+  Layer.mergeAll(Monitoring.Default, DeadLetters.Default, QueueDirectory.Default, ImportBatches.Default).pipe(
     Layer.provideMerge(PgmqQueue.Default),
     Layer.provideMerge(database)
   )

@@ -1,5 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
+import { batchView } from "../../api/schemas.js"
+import { type Batch, ImportBatches } from "../../domain/imports/index.js"
 import { Monitoring, type QueueMetricsRow, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
@@ -19,8 +21,39 @@ const healthCounts = (workers: ReadonlyArray<WorkerHealthRow>) => {
   return counts
 }
 
-/** The dashboard: every queue's depth, ages, dead letters, consumers and scaling flags; the workers' health. */
-const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: ReadonlyArray<WorkerHealthRow>) => {
+const progress = (batch: Batch) =>
+  batch.expectedRowCount === null || batch.expectedRowCount === 0
+    ? `${batch.rowsCommitted.toLocaleString("en-US")} rows`
+    : `${batch.rowsCommitted.toLocaleString("en-US")}/${batch.expectedRowCount.toLocaleString("en-US")} rows (${
+      Math.floor(100 * Math.min(1, batch.rowsCommitted / batch.expectedRowCount))
+    }%)`
+
+const running = (at: Date, batches: ReadonlyArray<Batch>) =>
+  batches.length === 0 ? "imports: none running" : [
+    "imports running:",
+    table(
+      ["batch", "queue", "file", "progress", "quarantined", "running for"],
+      batches.map((batch) => [
+        batch.id,
+        batch.queueName,
+        batch.filePath,
+        progress(batch),
+        batch.quarantined,
+        age((at.getTime() - batch.startedAt.getTime()) / 1000)
+      ])
+    )
+  ].join("\n")
+
+/**
+ * The dashboard: every queue's depth, ages, dead letters, consumers and scaling flags; the imports
+ * running; the workers' health.
+ */
+const render = (
+  at: Date,
+  queues: ReadonlyArray<QueueMetricsRow>,
+  workers: ReadonlyArray<WorkerHealthRow>,
+  batches: ReadonlyArray<Batch>
+) => {
   const counts = healthCounts(workers)
   return [
     `Dragonfly queues at ${at.toISOString()}`,
@@ -39,6 +72,8 @@ const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: Reado
       ])
     ),
     "",
+    running(at, batches),
+    "",
     `workers: ${counts.healthy} healthy, ${counts.draining} draining, ${counts.stale} stale, ${counts.stopped} stopped` +
     (counts.stale > 0 ? "  (dragonfly monitor workers)" : "")
   ].join("\n")
@@ -46,8 +81,11 @@ const render = (at: Date, queues: ReadonlyArray<QueueMetricsRow>, workers: Reado
 
 const snapshot = Effect.gen(function*() {
   const monitoring = yield* Monitoring
-  const [queues, workers] = yield* Effect.all([monitoring.queues(), monitoring.workers()], { concurrency: 2 })
-  return { at: new Date(), queues, workers }
+  const imports = yield* ImportBatches
+  const [queues, workers, batches] = yield* Effect.all([monitoring.queues(), monitoring.workers(), imports.running()], {
+    concurrency: 3
+  })
+  return { at: new Date(), queues, workers, batches }
 })
 
 const CLEAR_SCREEN = "\u001b[2J\u001b[H"
@@ -57,14 +95,14 @@ const json = Options.boolean("json").pipe(
 )
 
 const inspect = operatorCommand("inspect", { json, ...watchOptions(5, "refresh") }, (options) => {
-  const once = Effect.flatMap(snapshot, ({ at, queues, workers }) =>
+  const once = Effect.flatMap(snapshot, ({ at, batches, queues, workers }) =>
     options.json
-      ? Console.log(JSON.stringify({ at, queues, workers }))
-      : Console.log(`${options.watch && process.stdout.isTTY ? CLEAR_SCREEN : ""}${render(at, queues, workers)}`))
+      ? Console.log(JSON.stringify({ at, queues, workers, imports: batches.map(batchView) }))
+      : Console.log(`${options.watch && process.stdout.isTTY ? CLEAR_SCREEN : ""}${render(at, queues, workers, batches)}`))
   return (options.watch ? repeatEvery(options.interval, "refresh", once) : once).pipe(Effect.provide(OperatorLive))
 }).pipe(
   Command.withDescription(
-    "Queue depth, message ages, dead letters, consumers and scaling flags (workers.v_queue_metrics), and worker health"
+    "Queue depth, message ages, dead letters, consumers and scaling flags (workers.v_queue_metrics), imports running, and worker health"
   )
 )
 

@@ -59,13 +59,18 @@ CREATE TABLE dragonfly.import_batch_plaintiffs (
   PRIMARY KEY (batch_id, plaintiff_id)
 );
 
+-- Only a judgment without a case number needs it (the regexp costs an import more than an index).
 ALTER TABLE dragonfly.judgments
-  ADD COLUMN court_key text GENERATED ALWAYS AS (lower(regexp_replace(btrim(court_name), '\\s+', ' ', 'g'))) STORED,
+  ADD COLUMN court_key text GENERATED ALWAYS AS (
+    CASE WHEN case_number IS NULL THEN lower(regexp_replace(btrim(court_name), '\\s+', ' ', 'g')) END
+  ) STORED,
   ADD COLUMN import_digest text,
   ADD COLUMN import_batch_id uuid,
   ADD COLUMN formula_columns text[] NOT NULL DEFAULT '{}';
 
--- A judgment without a case number is known by its court and index number.
+-- A judgment without a case number is known by its court and index number. This replaces the
+-- broader index of 0005, which nothing reads and every import paid for.
 CREATE UNIQUE INDEX judgments_court_index_key ON dragonfly.judgments (org_id, source, court_key, index_number)
   WHERE case_number IS NULL AND index_number IS NOT NULL;
+DROP INDEX dragonfly.judgments_court_index_idx;
 `))

@@ -5,11 +5,13 @@ import { type Layout } from "./columns.js"
 import * as Csv from "./csv.js"
 import { readHeader } from "./headers.js"
 import { type Batch, type BatchProblem, ImportBatches, type NewBatch } from "./ImportBatches.js"
-import { JudgmentWriter, naturalKey } from "./JudgmentWriter.js"
+import { encodeRows, type EncodedRows, JudgmentWriter, naturalKey } from "./JudgmentWriter.js"
 import { type ImportRow, type RejectedRow, rowDecoder } from "./rows.js"
 
 /** Rows committed per transaction: a redelivered job resumes after the last one. */
 export const CHUNK_ROWS = 1000
+/** Rows decoded between two pauses that let other work (the writes' I/O) run. */
+const SLICE_ROWS = 100
 
 export interface ImportOutcome {
   /** The batch as the last chunk left it (still `running`: the caller ends it with `status`). */
@@ -19,6 +21,15 @@ export interface ImportOutcome {
 }
 
 const isBlank = (cells: ReadonlyArray<string>) => cells.every((cell) => cell.trim() === "")
+
+/** A chunk ready for its transaction: the rows it covers (`from` < row ≤ `to`) and what became of them. */
+interface Prepared {
+  readonly from: number
+  readonly to: number
+  readonly encoded: EncodedRows
+  readonly rejected: ReadonlyArray<RejectedRow>
+  readonly blank: number
+}
 
 /**
  * Imports a CSV file of judgments into its batch, `CHUNK_ROWS` rows per transaction: rows that
@@ -64,18 +75,20 @@ export class Importer extends Effect.Service<Importer>()("imports/Importer", {
           return outcome
         }
         const decode = rowDecoder(request.layout, header.header)
-        let records = Chunk.drop(pending.value, 1)
         /** The first row of each natural key, to tell a duplicate within the file. */
         const firstRowOf = new Map<string, number>()
         let rowNumber = 0
         let unreadable: string | undefined
 
-        while (true) {
+        /** Decodes one chunk of records into what its transaction writes (nothing for rows already committed). */
+        const prepare = Effect.fnUntraced(function*(records: Chunk.Chunk<ReadonlyArray<string>>) {
           const rows: Array<ImportRow> = []
           const rejected: Array<RejectedRow> = []
           let blank = 0
           const from = rowNumber
+          let sliced = 0
           for (const cells of records) {
+            if (++sliced % SLICE_ROWS === 0) yield* Effect.sleep(0)
             rowNumber++
             if (isBlank(cells)) {
               if (rowNumber > resumeAfter) blank++
@@ -100,32 +113,45 @@ export class Importer extends Effect.Service<Importer>()("imports/Importer", {
               rows.push(decoded.row)
             }
           }
-          if (rowNumber > resumeAfter) {
-            const start = Math.max(from, resumeAfter)
-            const counted = rowNumber - start
-            const outcome = yield* sql.withTransaction(Effect.gen(function*() {
-              yield* stillOurs
-              const written = yield* writer.write({ orgId: request.orgId, source: request.source, batchId: request.id, rows })
-              yield* batches.commitChunk(request.id, start, rowNumber, {
-                rowsRead: counted - blank,
-                rowsBlank: blank,
-                inserted: written.inserted,
-                updated: written.updated,
-                unchanged: written.unchanged
-              }, [...rejected, ...written.rejected].sort((a, b) => a.rowNumber - b.rowNumber))
-              return written
-            }))
-            yield* Effect.annotateCurrentSpan({ rows: rowNumber, inserted: outcome.inserted })
-          }
-          const more = yield* next.pipe(
-            Effect.catchTag("CsvUnreadable", (error) => {
-              unreadable = error.reason
-              return Effect.succeed(Option.none<Chunk.Chunk<ReadonlyArray<string>>>())
+          const prepared: Prepared = { from: Math.max(from, resumeAfter), to: rowNumber, encoded: encodeRows(rows), rejected, blank }
+          return prepared
+        })
+
+        const commit = (chunk: Prepared) =>
+          sql.withTransaction(Effect.gen(function*() {
+            // A chunk's rows and the checkpoint that covers them commit together: should a crash lose
+            // the commit, both are lost and the next delivery imports the chunk again. So the chunk
+            // need not wait for its WAL to reach the disk (the job's acknowledgement still does).
+            yield* sql`SELECT set_config('synchronous_commit', 'off', true)`
+            yield* stillOurs
+            const written = yield* writer.write({
+              orgId: request.orgId,
+              source: request.source,
+              batchId: request.id,
+              encoded: chunk.encoded
             })
-          )
-          if (Option.isNone(more)) break
-          records = more.value
-        }
+            yield* batches.commitChunk(request.id, chunk.from, chunk.to, {
+              rowsRead: chunk.to - chunk.from - chunk.blank,
+              rowsBlank: chunk.blank,
+              inserted: written.inserted,
+              updated: written.updated,
+              unchanged: written.unchanged
+            }, [...chunk.rejected, ...written.rejected].sort((a, b) => a.rowNumber - b.rowNumber))
+          }))
+
+        // Reading and decoding run ahead of the writes (a chunk or two), so that Node and Postgres work
+        // at the same time rather than in turn; a chunk is decoded in slices with a pause between
+        // them, so the writes' round trips are not held up behind a whole chunk's decoding.
+        yield* Stream.concat(Stream.make(Chunk.drop(pending.value, 1)), Stream.repeatEffectChunkOption(pull).pipe(Stream.chunks)).pipe(
+          Stream.catchTag("CsvUnreadable", (error) => {
+            unreadable = error.reason
+            return Stream.empty
+          }),
+          Stream.mapEffect(prepare),
+          Stream.filter((chunk) => chunk.to > resumeAfter),
+          Stream.buffer({ capacity: 2 }),
+          Stream.runForEach(commit)
+        )
 
         batch = Option.getOrElse(yield* batches.get(request.id), () => batch)
         const problems: Array<BatchProblem> = []

@@ -74,6 +74,12 @@ export interface RejectedRow {
 
 export type DecodedRow = { readonly _tag: "Row"; readonly row: ImportRow } | { readonly _tag: "Rejected"; readonly rejected: RejectedRow }
 
+/** The longest value kept; a longer one is a broken row (or an attack), not a name or an address. */
+export const MAX_FIELD_CHARS = 4_000
+
+/** How much of a value the quarantine keeps. */
+const RAW_EXCERPT_CHARS = 1_000
+
 /** Text columns: stored as given (trimmed), checked for formulas. */
 const TEXT_COLUMNS = [
   "client_name",
@@ -136,6 +142,12 @@ export const rowDecoder = (layout: Layout, header: Header) => {
     }
     for (let i = 0; i < cells.length; i++) {
       const value = cells[i]!
+      if (value.length > MAX_FIELD_CHARS) {
+        problems.push({
+          field: header.names[i] ?? `column ${i + 1}`,
+          problem: `is ${value.length.toLocaleString("en-US")} characters long; at most ${MAX_FIELD_CHARS.toLocaleString("en-US")} are kept`
+        })
+      }
       if (value.includes("\u0000")) problems.push({ field: header.names[i] ?? `column ${i + 1}`, problem: "contains a NUL character" })
       if (value.includes("\uFFFD")) {
         problems.push({ field: header.names[i] ?? `column ${i + 1}`, problem: "contains bytes that are not valid text in the file's encoding" })
@@ -252,7 +264,12 @@ export const rawOf = (header: Header, cells: ReadonlyArray<string>): Record<stri
   const raw: Record<string, string> = {}
   cells.forEach((value, i) => {
     const name = header.names[i] ?? `column_${i + 1}`
-    const masked = name === "last_four_ssn" && V.isFullSsn(value) ? "*****" + value.replace(/\D/g, "").slice(-4) : V.redactSsn(value)
+    const excerpt = value.length > RAW_EXCERPT_CHARS
+      ? `${value.slice(0, RAW_EXCERPT_CHARS)}… (${value.length.toLocaleString("en-US")} characters)`
+      : value
+    const masked = name === "last_four_ssn" && V.isFullSsn(value)
+      ? `***-**-${value.replace(/\D/g, "").slice(-4)}`
+      : V.redactSsn(excerpt)
     raw[name === "" ? `column_${i + 1}` : name] = masked.replace(/\u0000/g, "\\u0000")
   })
   return raw

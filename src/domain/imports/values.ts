@@ -132,5 +132,7 @@ export const list = (text: string): Parsed<ReadonlyArray<string>> =>
 export const email = (text: string): Parsed<string> =>
   /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text) ? ok(text) : bad(`'${text}' is not an email address`)
 
+const FORMULA_STARTS = new Set(["=", "+", "-", "@", "\t", "\r"])
+
 /** Cells a spreadsheet would run as a formula when exported again (CSV injection). */
-export const looksLikeFormula = (text: string) => /^[=+\-@\t\r]/.test(text)
+export const looksLikeFormula = (text: string) => FORMULA_STARTS.has(text.charAt(0))

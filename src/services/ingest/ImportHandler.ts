@@ -38,8 +38,11 @@ export const importHandler = (layout: Layout) =>
         payload: ImportPayload,
         handle: Effect.fn("ImportHandler.handle")(function*(job) {
           const { job_id: batchId, org_id: orgId } = job.envelope
-          const stillOurs = Effect.flatMap(pgmq.lockDeliveries(job.queue, [job.msgId]), (deliveries) =>
-            deliveries.get(job.msgId) === job.delivery
+          // Without a lock: a lock held through each chunk's transaction would keep the lease keeper
+          // from extending the lease (it skips locked messages). The batch's checkpoint, moved with a
+          // check of where it was, is what keeps two deliveries from committing the same rows.
+          const stillOurs = Effect.flatMap(pgmq.find(job.queue, { msgIds: [job.msgId] }), ([message]) =>
+            message?.readCt === job.delivery
               ? Effect.void
               : new Retryable({ message: "lease lost: another delivery of this job is importing the file" }))
           const outcome = yield* importer.run({
