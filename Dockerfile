@@ -18,6 +18,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# Counsel's legal numbers, read at start (LEGAL_RULES_DIR points elsewhere to override them).
+COPY config ./config
 USER node
 # Railway's start command overrides this (and sends SIGTERM to it: node is PID 1 here, with no shell).
 CMD ["node", "bin/api.js"]

@@ -35,7 +35,7 @@ describe("dragonfly dev (npm start)", () => {
       const port = Number(/:(\d+)\/dragonfly/.exec(line)![1])
       assert.notStrictEqual(port, busy)
       assert.include(first.output(), `applied 1_pgmq`)
-      for (const service of ["ingest", "simplicity", "score"]) {
+      for (const service of ["ingest", "simplicity", "score", "enforcement", "comms"]) {
         assert.match(first.output(), new RegExp(`${service} +pid \\d+ +\\(node bin/worker\\.js ${service}\\)`))
       }
       // a fresh database gets the demo data, imported through the workers
@@ -91,6 +91,6 @@ describe("dragonfly dev (npm start)", () => {
       second.child.kill("SIGTERM")
       assert.strictEqual((yield* second.finished).code, 0)
       assert.isFalse(yield* acceptsConnections(port))
-    }), 90_000)
+    }), 240_000)
 })
 

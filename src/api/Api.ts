@@ -31,6 +31,14 @@ import {
   DeadLetterPage,
   DeadLetterView,
   EnvelopeBody,
+  InboundAccepted,
+  InboundRequest,
+  MessageAccepted,
+  MessageRequest,
+  OutboxMessageList,
+  OutboxMessageView,
+  PlanHistory,
+  PlanView,
   JobAccepted,
   JobAlreadyEnqueued,
   JobStatus,
@@ -214,6 +222,72 @@ export class ResultsGroup extends HttpApiGroup.make("results")
   .middleware(Authentication)
 {}
 
+export class PlansGroup extends HttpApiGroup.make("plans")
+  .add(
+    HttpApiEndpoint.get("inForce", "/v1/judgments/:id/plan")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .setUrlParams(OrgScope)
+      .addSuccess(PlanView)
+      .addError(NotFound)
+      .annotate(OpenApi.Description, "The judgment's enforcement plan in force: gates, every rule's outcome and reason, tasks, drafts")
+  )
+  .add(
+    HttpApiEndpoint.get("history", "/v1/judgments/:id/plans")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .setUrlParams(OrgScope)
+      .addSuccess(PlanHistory)
+      .annotate(OpenApi.Description, "Every plan of the judgment, newest first; replanning supersedes, never deletes")
+  )
+  .add(
+    HttpApiEndpoint.get("plan", "/v1/plans/:id")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setUrlParams(OrgScope)
+      .addSuccess(PlanView)
+      .addError(NotFound)
+  )
+  .middleware(Authentication)
+{}
+
+export class CommsGroup extends HttpApiGroup.make("comms")
+  .add(
+    HttpApiEndpoint.get("messages", "/v1/judgments/:id/messages")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .setUrlParams(OrgScope)
+      .addSuccess(OutboxMessageList)
+      .annotate(OpenApi.Description, "The outbox messages of a debt, newest first, each with its state and the guard's decision")
+  )
+  .add(
+    HttpApiEndpoint.get("message", "/v1/messages/:id")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setUrlParams(OrgScope)
+      .addSuccess(OutboxMessageView)
+      .addError(NotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("send", "/v1/comms/messages")
+      .setPayload(MessageRequest)
+      .addSuccess(MessageAccepted)
+      .addError(NotFound)
+      .addError(BadRequest)
+      .annotate(
+        OpenApi.Description,
+        "Writes a message to the outbox with its comms job; the comms worker applies the communication rules when it sends"
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("inbound", "/v1/comms/inbound")
+      .setPayload(InboundRequest)
+      .addSuccess(InboundAccepted)
+      .addError(BadRequest)
+      .annotate(
+        OpenApi.Description,
+        "A text from a debtor, as the SMS provider relays it: STOP (QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE) " +
+          "stops further texts to the number at once and queues the one confirmation allowed"
+      )
+  )
+  .middleware(Authentication)
+{}
+
 /** The whole API: served by `Server.ts`, documented at /openapi.json and /docs, and the client's contract. */
 export class Api extends HttpApi.make("dragonfly")
   .add(HealthGroup)
@@ -224,10 +298,12 @@ export class Api extends HttpApi.make("dragonfly")
   .add(UploadsGroup)
   .add(BatchesGroup)
   .add(ResultsGroup)
+  .add(PlansGroup)
+  .add(CommsGroup)
   .addError(MalformedBody)
   .addError(PayloadTooLarge)
   .addError(InternalServerError)
   .addError(ServiceUnavailable)
   .annotate(OpenApi.Title, "Dragonfly API")
-  .annotate(OpenApi.Description, "Jobs, queues, workers, dead letters, uploads, import batches and collectability results")
+  .annotate(OpenApi.Description, "Jobs, queues, workers, dead letters, uploads, import batches, collectability results, enforcement plans and communications")
 {}

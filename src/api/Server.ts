@@ -3,7 +3,10 @@ import { Effect, Layer } from "effect"
 import { ApiConfig } from "../config/index.js"
 import { DeadLetters } from "../deadletter/DeadLetters.js"
 import { ScoreResults } from "../domain/collectability/index.js"
+import { OutboxMessages } from "../domain/communications/index.js"
+import { PlanQueries } from "../domain/enforcement/index.js"
 import { ImportBatches } from "../domain/imports/index.js"
+import { CommsRequests } from "../jobs/CommsRequests.js"
 import { Imports } from "../jobs/Imports.js"
 import { JobRequests } from "../jobs/JobRequests.js"
 import { Monitoring } from "../monitoring/Monitoring.js"
@@ -12,10 +15,12 @@ import { QueueDirectory } from "../queue/QueueDirectory.js"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Authentication.js"
 import { BatchesLive } from "./handlers/Batches.js"
+import { CommsLive } from "./handlers/Comms.js"
 import { DeadLettersLive } from "./handlers/DeadLetters.js"
 import { HealthLive } from "./handlers/Health.js"
 import { JobsLive } from "./handlers/Jobs.js"
 import { QueuesLive, WorkersLive } from "./handlers/Monitoring.js"
+import { PlansLive } from "./handlers/Plans.js"
 import { ResultsLive } from "./handlers/Results.js"
 import { UploadsLive } from "./handlers/Uploads.js"
 import { apiMiddleware, type Limits, serverMiddleware } from "./http.js"
@@ -32,8 +37,10 @@ const Services = Layer.mergeAll(
   ImportBatches.Default,
   Monitoring.Default,
   ScoreResults.Default,
-  QueueDirectory.Default
-).pipe(Layer.provideMerge(PgmqQueue.Default))
+  PlanQueries.Default,
+  OutboxMessages.Default,
+  CommsRequests.Default
+).pipe(Layer.provideMerge(QueueDirectory.Default), Layer.provideMerge(PgmqQueue.Default))
 
 /**
  * The API, served on the `HttpServer` the caller provides (NodeHttpServer in production, port 0
@@ -51,7 +58,9 @@ export const layer = (limits: Limits = defaultLimits) =>
         DeadLettersLive,
         UploadsLive(limits.maxUploadBytes),
         BatchesLive,
-        ResultsLive
+        ResultsLive,
+        PlansLive,
+        CommsLive
       ]),
       Layer.provide(AuthenticationLive)
     )

@@ -457,3 +457,131 @@ export class QuarantinePage extends Schema.Class<QuarantinePage>("QuarantinePage
   rows: Schema.Array(QuarantinedRowView),
   next_after: Schema.NullOr(Schema.Number).annotations({ description: "pass as `after` for the next page; null at the end" })
 }) {}
+
+// ---------------------------------------------------------------------------------------------
+// enforcement plans
+
+export class PlanTaskView extends Schema.Class<PlanTaskView>("PlanTask")({
+  task_id: Schema.String,
+  position: Schema.Number,
+  rule_id: Schema.String.annotations({ description: "R1–R11 of the rule table, or C8 for the validation notice" }),
+  action: Schema.String,
+  status: Schema.String.annotations({ description: "pending, waiting, held, blocked, done, cancelled or superseded" }),
+  preconditions: Schema.Unknown.annotations({ description: "[{code, ok, detail}]: what was checked" }),
+  due_date: Schema.NullOr(Schema.String),
+  timer: Schema.Unknown,
+  next_step: Schema.String,
+  requires_attorney_signoff: Schema.Boolean,
+  signed_off_by: Schema.NullOr(Schema.String),
+  signed_off_at: Schema.NullOr(Timestamp),
+  garnishee: Schema.NullOr(Schema.String),
+  details: Schema.Unknown
+}) {}
+
+export class PlanDraftView extends Schema.Class<PlanDraftView>("PlanDraft")({
+  draft_id: Schema.String,
+  task_id: Schema.String,
+  kind: Schema.String,
+  status: Schema.Literal("ready", "failed"),
+  method: Schema.Literal("template", "llm"),
+  template_id: Schema.String,
+  template_version: Schema.String,
+  prompt_version: Schema.NullOr(Schema.String),
+  model: Schema.NullOr(Schema.String),
+  title: Schema.NullOr(Schema.String),
+  body: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String).annotations({ description: "why a draft failed" }),
+  created_at: Timestamp
+}) {}
+
+export class PlanSummary extends Schema.Class<PlanSummary>("PlanSummary")({
+  plan_id: Schema.String,
+  org_id: Schema.String,
+  judgment_id: Schema.String,
+  version: Schema.Number,
+  status: Schema.Literal("active", "superseded"),
+  planner_version: Schema.String,
+  rules_version: Schema.String,
+  as_of: Schema.String,
+  score_version: Schema.NullOr(Schema.String),
+  tier: Schema.NullOr(Schema.String),
+  rate_percent: Schema.Number,
+  gates: Schema.Unknown.annotations({ description: "[{code, passed, reason}]" }),
+  rules: Schema.Unknown.annotations({ description: "[{ruleId, outcome, reason}]: every rule, fired, blocked or not applicable" }),
+  interest: Schema.Unknown.annotations({ description: "the interest computation, to the cent, at the correct rate" }),
+  created_at: Timestamp,
+  superseded_at: Schema.NullOr(Timestamp),
+  superseded_by: Schema.NullOr(Schema.String)
+}) {}
+
+export class PlanView extends Schema.Class<PlanView>("Plan")({
+  plan: PlanSummary,
+  tasks: Schema.Array(PlanTaskView),
+  drafts: Schema.Array(PlanDraftView).annotations({ description: "the latest draft of each kind, per task" })
+}) {}
+
+export class PlanHistory extends Schema.Class<PlanHistory>("PlanHistory")({
+  plans: Schema.Array(PlanSummary).annotations({ description: "newest first" })
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// communications
+
+export class OutboxMessageView extends Schema.Class<OutboxMessageView>("OutboxMessage")({
+  outbox_id: Schema.String,
+  org_id: Schema.String,
+  judgment_id: Schema.String,
+  task_id: Schema.NullOr(Schema.String),
+  channel: Schema.Literal("email", "sms"),
+  kind: Schema.String,
+  recipient: Schema.String,
+  subject: Schema.NullOr(Schema.String),
+  body: Schema.String,
+  status: Schema.String.annotations({ description: "pending, deferred, sending, sent, blocked, failed or review" }),
+  job_id: Schema.String,
+  requested_by: Schema.String,
+  not_before: Schema.NullOr(Timestamp).annotations({ description: "a deferred message is sent at this instant" }),
+  send_attempts: Schema.Number,
+  deferrals: Schema.Number,
+  provider: Schema.NullOr(Schema.String),
+  provider_message_id: Schema.NullOr(Schema.String),
+  blocked_rule: Schema.NullOr(Schema.String).annotations({ description: "the C-rule that blocked it" }),
+  decision: Schema.Unknown.annotations({ description: "the comms guard's last decision with every rule's outcome" }),
+  error: Schema.NullOr(Schema.String),
+  created_at: Timestamp,
+  sent_at: Schema.NullOr(Timestamp)
+}) {}
+
+export class OutboxMessageList extends Schema.Class<OutboxMessageList>("OutboxMessageList")({
+  messages: Schema.Array(OutboxMessageView)
+}) {}
+
+export class MessageRequest extends Schema.Class<MessageRequest>("MessageRequest")({
+  org_id: Uuid,
+  judgment_id: Schema.String.pipe(Schema.minLength(1)),
+  channel: Schema.Literal("email", "sms"),
+  kind: Schema.Literal("initial", "follow_up", "collection_stopped"),
+  idempotency_key: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))).annotations({
+    description: "the same key again answers the first message"
+  })
+}) {}
+
+export class MessageAccepted extends Schema.Class<MessageAccepted>("MessageAccepted")({
+  outbox_id: Schema.String,
+  job_id: Schema.String,
+  created: Schema.Boolean.annotations({ description: "false: the key named an existing message" })
+}, HttpApiSchema.annotations({ status: 202 })) {}
+
+export class InboundRequest extends Schema.Class<InboundRequest>("InboundMessage")({
+  org_id: Uuid,
+  channel: Schema.Literal("sms"),
+  from: Schema.String.pipe(Schema.minLength(1)).annotations({ description: "the sender's number (E.164 or NANP)" }),
+  body: Schema.String
+}) {}
+
+export class InboundAccepted extends Schema.Class<InboundAccepted>("InboundAccepted")({
+  opted_out: Schema.Boolean,
+  suppression_id: Schema.NullOr(Schema.Number),
+  debts: Schema.Array(Schema.String).annotations({ description: "the judgments whose debtor has this number" }),
+  confirmation_outbox_id: Schema.NullOr(Schema.String).annotations({ description: "the one confirmation text allowed" })
+}) {}

@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Console, Deferred, Duration, Effect, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import * as Database from "../db/Database.js"
 import { choosePort } from "../dev/EmbeddedPostgres.js"
 import { acceptsConnections } from "../dev/ports.js"
@@ -102,7 +102,8 @@ export const devCommand = Command.make("dev", { dataDir, port, apiPort, noSeed }
       ].join("\n")
     )
     const api = { port: yield* choosePort(options.apiPort), ...(yield* apiKeyFor(options.dataDir)) }
-    const services = devServices({ port: api.port, apiKey: api.key })
+    const outboxDir = join(dirname(resolve(options.dataDir)), "outbox")
+    const services = devServices({ port: api.port, apiKey: api.key, outboxDir })
     const running = yield* Effect.forEach(services, (service) => runService(service, { ...env, ...service.env }))
     for (const service of running) {
       yield* Console.log(`  ${service.name.padEnd(11)} pid ${service.pid}  (${service.command})`)
@@ -115,6 +116,7 @@ export const devCommand = Command.make("dev", { dataDir, port, apiPort, noSeed }
     yield* Console.log(
       `  api url     http://127.0.0.1:${api.port}  (docs: /docs; key ${masked(api.key)} ${api.source})`
     )
+    yield* Console.log(`  outbox      ${outboxDir}  (what the comms worker would have sent)`)
     if (!options.noSeed) yield* seedIfEmpty(stack.url)
     yield* Console.log("ready; Ctrl-C stops everything")
     return yield* Effect.never

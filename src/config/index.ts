@@ -1,4 +1,6 @@
 export * from "./ApiConfig.js"
+export * from "./CollectorConfig.js"
+export * from "./CommsConfig.js"
 export * from "./DatabaseConfig.js"
 export * from "./InvalidConfiguration.js"
 export * from "./load.js"

@@ -53,3 +53,6 @@ export const calendarDate = (instant: Date, timeZone: string): CalendarDate => {
   const get = (type: string) => Number(fields.find((part) => part.type === type)?.value)
   return format(get("year"), get("month"), get("day"))
 }
+
+/** Days from `from` to `to`, negative when `to` is earlier: 2023-01-01 → 2024-01-01 is 365. */
+export const daysBetween = (from: CalendarDate, to: CalendarDate) => epochDay(to) - epochDay(from)

@@ -131,12 +131,12 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
      * and answer its job, their sends rolled back.
      */
     const enqueue = Effect.fn("JobRequests.enqueue")(
-      function*(queue: QueueName, envelope: Envelope.JobEnvelope) {
+      function*(queue: QueueName, envelope: Envelope.JobEnvelope, options?: { readonly delaySeconds?: number }) {
         yield* Effect.annotateCurrentSpan({ queue, jobId: envelope.job_id })
         const { idempotency_key: key, org_id: orgId } = envelope
         const sendAndRecord = sql<{ readonly msg_id: string }>`
           WITH sent AS (
-            SELECT ${sendCall(sql, queue, Envelope.encode(envelope))} AS msg_id
+            SELECT ${sendCall(sql, queue, Envelope.encode(envelope), options)} AS msg_id
             WHERE NOT EXISTS (
               SELECT 1 FROM workers.job_ledger WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key})
           )

@@ -3,7 +3,14 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Server from "../api/Server.js"
-import { ApiConfig, DatabaseConfig, layer as configLayer, LoggingConfig } from "../config/index.js"
+import {
+  ApiConfig,
+  DatabaseConfig,
+  layer as configLayer,
+  LegalRulesConfig,
+  LoggingConfig,
+  OptionalCollectorConfig
+} from "../config/index.js"
 import * as Database from "../db/Database.js"
 import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
@@ -16,7 +23,7 @@ const MainLive = Server.layer().pipe(
   HttpServer.withLogAddress,
   Layer.provide(Http),
   Layer.provide(Database.layer("dragonfly-api")),
-  Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig))
+  Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig, OptionalCollectorConfig, LegalRulesConfig))
 )
 
 Layer.launch(MainLive).pipe(

@@ -35,7 +35,7 @@ export const Catalog: ReadonlyArray<ServiceQueues> = [
   {
     service: "enforcement",
     consumes: { _tag: "Family", prefix: "enforcement_" },
-    queues: [queueName("enforcement_plan")]
+    queues: [queueName("enforcement_plan"), queueName("enforcement_draft")]
   },
   {
     service: "comms",

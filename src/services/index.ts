@@ -1,21 +1,39 @@
 import type { HttpClient } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
 import type { Layer } from "effect"
-import type { ConfigSection, StorageConfig } from "../config/index.js"
+import {
+  CollectorConfig,
+  CommsConfig,
+  type ConfigSection,
+  DraftingConfig,
+  type InvalidConfiguration,
+  LegalRulesConfig,
+  type StorageConfig
+} from "../config/index.js"
 import { Catalog, type Consumes } from "../queue/catalog.js"
 import type { JobHandler } from "../runtime/index.js"
+import { CommsServiceLive } from "./comms/CommsHandler.js"
+import { EnforcementHandlerLive } from "./enforcement/EnforcementHandler.js"
 import { IngestHandlerLive } from "./ingest/ImportHandler.js"
 import { ProbeHandlerLive } from "./probe/ProbeHandler.js"
 import { ScoreHandlerLive } from "./score/ScoreHandler.js"
 import { SimplicityHandlerLive } from "./simplicity/SimplicityHandler.js"
 
-/** What every handler may use besides its own config sections: the database, HTTP, file storage. */
-export type HandlerContext = SqlClient.SqlClient | HttpClient.HttpClient | StorageConfig
+/** What a handler may use: the database, HTTP, file storage, and the config sections it lists. */
+export type HandlerContext =
+  | SqlClient.SqlClient
+  | HttpClient.HttpClient
+  | StorageConfig
+  | CollectorConfig
+  | CommsConfig
+  | DraftingConfig
+  | LegalRulesConfig
 
 export interface ServiceDefinition {
   readonly name: string
   readonly consumes: Consumes
-  readonly handler: Layer.Layer<JobHandler, never, HandlerContext>
+  /** Fails when its settings or rule files are unusable: the worker does not start. */
+  readonly handler: Layer.Layer<JobHandler, InvalidConfiguration, HandlerContext>
   /** Config sections the handler needs beyond the database and worker settings. */
   readonly config: ReadonlyArray<ConfigSection>
 }
@@ -45,6 +63,18 @@ export const services: Record<string, ServiceDefinition> = {
     consumes: consumesOf("score"),
     handler: ScoreHandlerLive,
     config: []
+  },
+  enforcement: {
+    name: "enforcement",
+    consumes: consumesOf("enforcement"),
+    handler: EnforcementHandlerLive,
+    config: [CollectorConfig, DraftingConfig, LegalRulesConfig]
+  },
+  comms: {
+    name: "comms",
+    consumes: consumesOf("comms"),
+    handler: CommsServiceLive,
+    config: [CommsConfig, LegalRulesConfig]
   },
   probe: {
     name: "probe",

@@ -1,11 +1,12 @@
 import { FetchHttpClient, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import * as Client from "../../src/api/Client.js"
 import * as Server from "../../src/api/Server.js"
-import { ApiConfig } from "../../src/config/index.js"
+import { ApiConfig, LegalRulesConfig, OptionalCollectorConfig } from "../../src/config/index.js"
 import { PgmqQueue } from "../../src/queue/PgmqQueue.js"
+import { collectorSettings } from "./runtime.js"
 import * as TestDatabase from "./TestDatabase.js"
 
 export const API_KEY = "test-key-0123456789abcdef"
@@ -29,6 +30,8 @@ export const layer = (options: ApiTestOptions = {}) =>
       port: 0,
       corsOrigins: options.corsOrigins ?? []
     })),
+    Layer.provide(Layer.succeed(OptionalCollectorConfig, Option.some(collectorSettings))),
+    Layer.provide(Layer.succeed(LegalRulesConfig, { directory: Option.none() })),
     Layer.provideMerge(PgmqQueue.Default),
     Layer.provideMerge(TestDatabase.layer({ migrated: options.migrated ?? true }))
   )

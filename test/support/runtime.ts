@@ -3,7 +3,19 @@ import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { Discord, RecordedAlerts } from "../../src/alerts/index.js"
-import { StorageConfig, type StorageSettings, WorkerConfig, type WorkerSettings } from "../../src/config/index.js"
+import {
+  CollectorConfig,
+  type CollectorSettings,
+  CommsConfig,
+  type CommsSettings,
+  DraftingConfig,
+  LegalRulesConfig,
+  type OpenAiSettings,
+  StorageConfig,
+  type StorageSettings,
+  WorkerConfig,
+  type WorkerSettings
+} from "../../src/config/index.js"
 import * as Envelope from "../../src/envelope/index.js"
 import { PgmqQueue } from "../../src/queue/PgmqQueue.js"
 import { queueName } from "../../src/queue/QueueName.js"
@@ -37,14 +49,46 @@ export const storageSettings = (overrides: Partial<StorageSettings> = {}): Stora
   ...overrides
 })
 
+export const collectorSettings: CollectorSettings = {
+  name: "Example Recovery LLP (TEST)",
+  mailingAddress: "PO Box 100, Albany, NY 12201",
+  phone: "(518) 555-0100",
+  email: "collections@example.com"
+}
+
+/** No channel at all unless a test says which. */
+export const commsSettings = (overrides: Partial<CommsSettings> = {}): CommsSettings => ({
+  email: Option.none(),
+  sms: Option.none(),
+  captureDir: Option.none(),
+  sendTimeout: Duration.seconds(5),
+  smsDeduplicates: false,
+  ...overrides
+})
+
+export interface ServiceSettings {
+  readonly comms?: Partial<CommsSettings>
+  /** OpenAI drafting (the enforcement worker); none by default. */
+  readonly drafting?: OpenAiSettings
+}
+
 /**
  * A service's worker, in this process, on the SqlClient the test provides (Discord too: use
  * `recordedAlerts`). Its scope is the worker's lifetime.
  */
-export const serviceWorker = (service: string, overrides: Partial<WorkerSettings> = {}, storage: Partial<StorageSettings> = {}) =>
+export const serviceWorker = (
+  service: string,
+  overrides: Partial<WorkerSettings> = {},
+  storage: Partial<StorageSettings> = {},
+  settings: ServiceSettings = {}
+) =>
   WorkerRuntime.layer(services[service]!.consumes).pipe(
     Layer.provide(services[service]!.handler),
     Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provide(Layer.succeed(CollectorConfig, collectorSettings)),
+    Layer.provide(Layer.succeed(CommsConfig, commsSettings(settings.comms))),
+    Layer.provide(Layer.succeed(DraftingConfig, Option.fromNullable(settings.drafting))),
+    Layer.provide(Layer.succeed(LegalRulesConfig, { directory: Option.none() })),
     Layer.provide(Layer.succeed(StorageConfig, storageSettings(storage))),
     Layer.provide(Layer.succeed(WorkerConfig, workerSettings(overrides))),
     Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(service)))

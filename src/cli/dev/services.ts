@@ -12,20 +12,30 @@ export interface DevService extends ServiceCommand {
 export interface ApiSettings {
   readonly port: number
   readonly apiKey: string
+  /** Where the comms worker writes the messages it would have sent (no SMTP or SMS locally). */
+  readonly outboxDir: string
 }
 
-const worker = (service: string): DevService => ({
+/** A fictional collector for the demo's letters (reserved phone range and domain). */
+const DEMO_COLLECTOR = {
+  COLLECTOR_NAME: "Example Recovery LLP (TEST)",
+  COLLECTOR_ADDRESS: "PO Box 100, Albany, NY 12201",
+  COLLECTOR_PHONE: "(518) 555-0100",
+  COLLECTOR_EMAIL: "collections@example.com"
+}
+
+const worker = (service: string, env: Record<string, string> = {}): DevService => ({
   name: service,
   command: process.execPath,
   args: [workerScript, service],
-  env: {}
+  env
 })
 
 const api = (settings: ApiSettings): DevService => ({
   name: "api",
   command: process.execPath,
   args: [apiScript],
-  env: { PORT: String(settings.port), DRAGONFLY_API_KEY: settings.apiKey }
+  env: { PORT: String(settings.port), DRAGONFLY_API_KEY: settings.apiKey, ...DEMO_COLLECTOR }
 })
 
 /** Every service `dragonfly dev` runs beside the embedded database, each in its own process. */
@@ -33,5 +43,7 @@ export const devServices = (settings: ApiSettings): ReadonlyArray<DevService> =>
   api(settings),
   worker("ingest"),
   worker("simplicity"),
-  worker("score")
+  worker("score"),
+  worker("enforcement", DEMO_COLLECTOR),
+  worker("comms", { COMMS_CAPTURE_DIR: settings.outboxDir })
 ]

@@ -1,5 +1,9 @@
 import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
 import { Console, Data, Effect } from "effect"
+import * as Envelope from "../../envelope/index.js"
+import { JobRequests } from "../../jobs/JobRequests.js"
+import { queueName } from "../../queue/QueueName.js"
 import { operatorCommand } from "./environment.js"
 import { type Batch } from "../../domain/imports/index.js"
 import { batchJson, failUnlessClean, follow, IntakeLive, startImport, summary } from "./imports.js"
@@ -59,7 +63,47 @@ export const seedDemoData = (options: SeedOptions) =>
       const started = yield* startImport(file.name, Buffer.from(file.csv), file.kind, options.orgId)
       batches.push(yield* follow(started, options.progress))
     }
+    yield* skipTrace(options.orgId)
     return batches
+  })
+
+/**
+ * A synthetic skip trace (domain.md §3: skip, phone, scrub): a CSV states an employer or a bank but
+ * verifies neither, so imported judgments score low and nothing gets planned. This verifies some of
+ * the seeded facts, as a vendor's results would (fixed per judgment, from its id), and asks for the
+ * scores again — which plans tiers A–C, whose consumer debts then get their validation notice.
+ */
+const skipTrace = (orgId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const jobs = yield* JobRequests
+    yield* sql`
+      WITH traced AS (
+        SELECT f.judgment_id, ('x' || substr(md5(f.judgment_id), 1, 8))::bit(32)::int & 1023 AS h
+        FROM dragonfly.judgment_facts f JOIN dragonfly.judgments j ON j.org_id = f.org_id AND j.id = f.judgment_id
+        WHERE f.org_id = ${orgId}::uuid AND j.is_synthetic)
+      UPDATE dragonfly.judgment_facts f SET
+        employment_type = CASE WHEN f.employer_name IS NULL THEN f.employment_type WHEN t.h % 10 < 7 THEN 'w2' ELSE '1099' END,
+        employment_verified_at = CASE WHEN f.employer_name IS NULL THEN f.employment_verified_at ELSE current_date - t.h % 150 END,
+        bank_state = CASE WHEN f.bank_name IS NULL THEN f.bank_state ELSE 'NY' END,
+        bank_identified_at = CASE WHEN f.bank_name IS NULL THEN f.bank_identified_at ELSE current_date - t.h % 300 END,
+        address_verified_at = CASE WHEN t.h % 5 < 3 THEN current_date - t.h % 80 ELSE f.address_verified_at END,
+        email_consented = f.email_consented OR t.h % 3 = 0,
+        email_consent_at = CASE WHEN t.h % 3 = 0 THEN current_date - t.h % 200 ELSE f.email_consent_at END,
+        updated_at = now()
+      FROM traced t WHERE f.org_id = ${orgId}::uuid AND f.judgment_id = t.judgment_id`
+    const plaintiffs = yield* sql<{ readonly id: string }>`SELECT id FROM dragonfly.plaintiffs WHERE org_id = ${orgId}::uuid ORDER BY id`
+    yield* Effect.forEach(plaintiffs, ({ id }) =>
+      jobs.enqueue(
+        queueName("score_collectability"),
+        Envelope.make({
+          org_id: orgId,
+          idempotency_key: `seed:skip-trace:plaintiff:${id}`,
+          entity_type: "plaintiff",
+          entity_id: id,
+          payload: { action: "compute_collectability" }
+        })
+      ).pipe(Effect.catchTag("JobIdTaken", Effect.die)), { discard: true })
   })
 
 const org = Options.text("org").pipe(Options.withDefault(DEMO_ORG), Options.withDescription("The organisation to seed"))

@@ -11,6 +11,7 @@ import api from "./0008_api.js"
 import jobLookups from "./0009_job_lookups.js"
 import deliveries from "./0010_deliveries.js"
 import imports from "./0011_imports.js"
+import enforcementComms from "./0012_enforcement_comms.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -24,7 +25,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0008_api": api,
   "0009_job_lookups": jobLookups,
   "0010_deliveries": deliveries,
-  "0011_imports": imports
+  "0011_imports": imports,
+  "0012_enforcement_comms": enforcementComms
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

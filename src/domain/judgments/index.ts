@@ -1,1 +1,2 @@
+export * from "./factsRow.js"
 export * from "./records.js"

@@ -1,6 +1,12 @@
+import { createHash } from "node:crypto"
 import { Clock, Effect, Layer, Schema } from "effect"
+import { type ScoreResult, ScoreRepository, scoreJudgment } from "../../domain/collectability/index.js"
+import * as Envelope from "../../envelope/index.js"
+import { JobRequests } from "../../jobs/JobRequests.js"
+import { PgmqQueue } from "../../queue/PgmqQueue.js"
+import { QueueDirectory } from "../../queue/QueueDirectory.js"
+import { queueName } from "../../queue/QueueName.js"
 import { JobHandler, makeJobHandler, Permanent } from "../../runtime/index.js"
-import { ScoreRepository, scoreJudgment } from "../../domain/collectability/index.js"
 
 /** `score_collectability` jobs: for a plaintiff (all or some of its judgments) or one judgment. */
 export const ScorePayload = Schema.Struct({
@@ -8,15 +14,31 @@ export const ScorePayload = Schema.Struct({
   judgment_ids: Schema.optional(Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)))
 })
 
+const PLAN_QUEUE = queueName("enforcement_plan")
+
+/** The tiers worth an enforcement plan (domain.md §4); D and X are not planned automatically. */
+const PLANNED_TIERS: ReadonlySet<string> = new Set(["A", "B", "C"])
+
+/**
+ * What a score says, not when it was computed: the same facts scored again ask for no new plan;
+ * a new fact that moves the score does.
+ */
+const scoreIdentity = (result: ScoreResult) =>
+  createHash("sha256")
+    .update(JSON.stringify([result.scoreVersion, result.tier, result.score, result.factors, result.flags]))
+    .digest("hex")
+    .slice(0, 16)
+
 /**
  * Loads the facts, scores each judgment with the deterministic model, stores the results and the
- * plaintiff's rollup — all inside the acknowledging transaction, so a recompute replaces the
- * previous results exactly once.
+ * plaintiff's rollup, and asks for an enforcement plan for each judgment in tiers A–C — all inside
+ * the acknowledging transaction, so a recompute replaces the previous results exactly once.
  */
 export const ScoreHandlerLive = Layer.effect(
   JobHandler,
   Effect.gen(function*() {
     const repository = yield* ScoreRepository
+    const jobs = yield* JobRequests
     return makeJobHandler({
       payload: ScorePayload,
       handle: (job) =>
@@ -44,7 +66,20 @@ export const ScoreHandlerLive = Layer.effect(
               })
             }
             const asOf = new Date(yield* Clock.currentTimeMillis)
-            yield* repository.saveScores(facts.map((f) => scoreJudgment(f, asOf)), jobId)
+            const results = facts.map((f) => scoreJudgment(f, asOf))
+            yield* repository.saveScores(results, jobId)
+            yield* Effect.forEach(results.filter((result) => PLANNED_TIERS.has(result.tier)), (result) =>
+              jobs.enqueue(
+                PLAN_QUEUE,
+                Envelope.make({
+                  org_id: orgId,
+                  trace_id: job.envelope.trace_id,
+                  idempotency_key: `plan:judgment:${result.judgmentId}:${result.scoreVersion}:${scoreIdentity(result)}`,
+                  entity_type: "judgment",
+                  entity_id: result.judgmentId,
+                  payload: { action: "plan", score_version: result.scoreVersion, tier: result.tier }
+                })
+              ).pipe(Effect.catchTag("JobIdTaken", Effect.die)), { discard: true })
             const plaintiffs = entityType === "plaintiff" ? [entityId] : [...new Set(facts.map((f) => f.plaintiffId))]
             yield* Effect.forEach(plaintiffs, (plaintiffId) =>
               repository.refreshPlaintiffRollup(orgId, plaintiffId, asOf).pipe(
@@ -55,4 +90,8 @@ export const ScoreHandlerLive = Layer.effect(
         })
     })
   })
-).pipe(Layer.provide(ScoreRepository.Default))
+).pipe(
+  Layer.provide(Layer.mergeAll(ScoreRepository.Default, JobRequests.Default).pipe(
+    Layer.provideMerge(QueueDirectory.Default.pipe(Layer.provideMerge(PgmqQueue.Default)))
+  ))
+)

@@ -1,0 +1,7 @@
+export * from "./interest.js"
+export * from "./planner.js"
+export * from "./record.js"
+export * from "./rules.js"
+export * from "./drafting/index.js"
+export * from "./PlanQueries.js"
+export * from "./PlanRepository.js"
