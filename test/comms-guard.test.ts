@@ -486,6 +486,14 @@ describe("C7 debt-collector disclosures", () => {
     assertBlock(commsGuard(followUpSms, withAccount({ initialCommunicationAt: null, validationNoticeSentAt: null }), noon, rules), "C7")
   })
 
+  it("except the confirmation of an opt-out: it answers the consumer, even one never written to", () => {
+    const optedOut = withAccount({ initialCommunicationAt: null, validationNoticeSentAt: null }, {
+      suppressions: [{ channel: "sms", address: PHONE, reason: "opt_out", at: at("2026-06-15T15:00:00Z") }]
+    })
+    const decision = commsGuard(confirmation, optedOut, noon, rules)
+    assert.strictEqual(outcome(decision, "C7"), "pass", JSON.stringify(decision))
+  })
+
   it("later messages say they are from a debt collector", () => {
     const bare = { ...followUpSms, body: followUpSms.body.replace("This communication is from a debt collector. ", "") }
     assertBlock(commsGuard(bare, context(), noon, rules), "C7")

@@ -1,7 +1,15 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, Ref } from "effect"
-import { OutboxMessages, renderMessage } from "../src/domain/communications/index.js"
+import { calendarDate } from "../src/domain/calendar.js"
+import {
+  defaultCommsRules,
+  formatLongDate,
+  OutboxMessages,
+  renderMessage,
+  type ValidationNoticeData,
+  validationPeriodEnd
+} from "../src/domain/communications/index.js"
 import { CommsRequests } from "../src/jobs/CommsRequests.js"
 import { JobRequests } from "../src/jobs/JobRequests.js"
 import { Outbox } from "../src/jobs/Outbox.js"
@@ -201,4 +209,51 @@ describe("comms worker", () => {
       assert.isTrue(yield* messages.claimForSending(message, Number(latest!.id)))
       assert.strictEqual((yield* statusOf(entry.outboxId)).status, "sending")
     }).pipe(Effect.provide(Infrastructure)))
+
+  it.live("a validation notice planned days ago is rendered again for the day it is sent: its validation period runs from then", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* seed({ smsConsent: false })
+      yield* sql`UPDATE dragonfly.comms_accounts SET initial_communication_at = NULL, validation_notice_sent_at = NULL`
+      const smtp = yield* smtpServer()
+      const planned = calendarDate(new Date(Date.now() - 3 * 86_400_000), "America/New_York")
+      const data: ValidationNoticeData = {
+        collector: collectorSettings,
+        consumer: { name: "Pat Example", mailingAddress: "12 Lark St, Albany, NY 12210", state: "NY" },
+        accountNumber: "CASE-1",
+        creditorOnItemizationDate: "Example Funding LLC (TEST)",
+        currentCreditor: "Example Funding LLC (TEST)",
+        itemizationDate: "2025-01-15",
+        amountOnItemizationDateCents: 500_000,
+        itemization: { interestCents: 0, feesCents: 0, paymentsCents: 0, creditsCents: 0 },
+        sentOn: planned
+      }
+      const notice = renderMessage("validation_notice", data)
+      const entry = yield* Effect.flatMap(Outbox, (outbox) =>
+        outbox.request({
+          orgId: ORG,
+          judgmentId: "j-1",
+          channel: "email",
+          kind: "validation_notice",
+          recipient: "pat@example.com",
+          subject: notice.subject,
+          body: notice.body,
+          disclosures: notice.disclosures,
+          templateData: data,
+          requestedBy: "test",
+          idempotencyKey: "stale-notice"
+        }))
+      yield* Layer.build(
+        serviceWorker("comms", {}, {}, { comms: { email: Option.some({ smtpUrl: Redacted.make(smtp.url()), from: FROM }) } }).pipe(
+          Layer.provide(atNoonInNewYork())
+        )
+      )
+      assert.strictEqual((yield* settledStatus(entry.outboxId)).status, "sent")
+      const today = calendarDate(newYorkToday(12, 0), "America/New_York")
+      const [sent] = yield* Ref.get(smtp.received)
+      assert.include(sent!.body, formatLongDate(validationPeriodEnd(today, defaultCommsRules)))
+      assert.notInclude(sent!.body, formatLongDate(validationPeriodEnd(planned, defaultCommsRules)))
+      const [stored] = yield* sql<{ body: string }>`SELECT body FROM dragonfly.outbox WHERE id = ${entry.outboxId}::uuid`
+      assert.include(stored!.body, formatLongDate(validationPeriodEnd(today, defaultCommsRules)))
+    }).pipe(Effect.provide(Infrastructure), Effect.scoped), { timeout: 60_000 })
 })

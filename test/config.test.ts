@@ -2,12 +2,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Duration, Effect, Either, LogLevel, Option, Redacted } from "effect"
 import {
   ApiConfig,
+  CollectorConfig,
   type ConfigSection,
   DatabaseConfig,
+  DraftingConfig,
   type InvalidConfiguration,
   loadSections,
   LoggingConfig,
   OpenAiConfig,
+  OptionalCollectorConfig,
   WorkerConfig
 } from "../src/config/index.js"
 
@@ -231,6 +234,48 @@ describe("LoggingConfig", () => {
       assert.deepStrictEqual(
         yield* read({ ENVIRONMENT: "production", LOG_FORMAT: "xml", LOG_LEVEL: "loud" }, LoggingConfig.lenient),
         { format: "json", level: LogLevel.Info }
+      )
+    }))
+})
+
+describe("CollectorConfig and DraftingConfig", () => {
+  const collector = {
+    COLLECTOR_NAME: "Example Recovery LLP (TEST)",
+    COLLECTOR_ADDRESS: "PO Box 100, Albany, NY 12201",
+    COLLECTOR_PHONE: "(518) 555-0100",
+    COLLECTOR_EMAIL: "collections@example.com"
+  }
+
+  it.effect("the enforcement worker needs all four COLLECTOR_* variables, each checked", () =>
+    Effect.gen(function*() {
+      const ok = yield* load({ ...local, ...collector }, CollectorConfig)
+      assert.strictEqual(Context.get(Either.getOrThrow(ok), CollectorConfig).name, collector.COLLECTOR_NAME)
+      assert.sameMembers(
+        problems(yield* load({ ...local, ...without(collector, "COLLECTOR_PHONE"), COLLECTOR_EMAIL: "nobody" }, CollectorConfig)),
+        ["COLLECTOR_PHONE: is missing", "COLLECTOR_EMAIL: must be an email address"]
+      )
+    }))
+
+  it.effect("for the API they are optional, but a partial set names what is missing", () =>
+    Effect.gen(function*() {
+      const none = yield* load(local, OptionalCollectorConfig)
+      assert.isTrue(Option.isNone(Context.get(Either.getOrThrow(none), OptionalCollectorConfig)))
+      const all = yield* load({ ...local, ...collector }, OptionalCollectorConfig)
+      assert.isTrue(Option.isSome(Context.get(Either.getOrThrow(all), OptionalCollectorConfig)))
+      const partial = problems(yield* load({ ...local, COLLECTOR_NAME: "Example Recovery LLP" }, OptionalCollectorConfig))
+      assert.sameMembers(partial.map((line) => line.split(":")[0]), ["COLLECTOR_ADDRESS", "COLLECTOR_PHONE", "COLLECTOR_EMAIL"])
+    }))
+
+  it.effect("drafting is off without OPENAI_API_KEY, and on with it", () =>
+    Effect.gen(function*() {
+      const off = yield* load(local, DraftingConfig)
+      assert.isTrue(Option.isNone(Context.get(Either.getOrThrow(off), DraftingConfig)))
+      const on = yield* load({ ...local, OPENAI_API_KEY: "sk-test-0123456789abcdef" }, DraftingConfig)
+      const settings = Context.get(Either.getOrThrow(on), DraftingConfig)
+      assert.strictEqual(Option.getOrThrow(settings).model, "gpt-4.1-mini")
+      assert.deepStrictEqual(
+        problems(yield* load({ ...local, OPENAI_API_KEY: "sk-test-0123456789abcdef", OPENAI_TIMEOUT: "0" }, DraftingConfig)),
+        ["OPENAI_TIMEOUT: must be between 1 and 600 seconds"]
       )
     }))
 })

@@ -132,6 +132,26 @@ describe("enforcement and comms, end to end", () => {
       const accounts = yield* sql<{ n: number }>`
         SELECT count(*)::int AS n FROM dragonfly.comms_accounts WHERE validation_notice_sent_at IS NOT NULL`
       assert.strictEqual(accounts[0]!.n, 1)
+
+      // A bankruptcy turns the judgment into tier X: scoring plans it again, and the new plan stops everything (R9).
+      yield* sql`UPDATE dragonfly.judgment_facts f SET bankruptcy_status = 'open', bankruptcy_as_of = current_date
+        FROM dragonfly.judgments j WHERE j.org_id = f.org_id AND j.id = f.judgment_id AND j.case_number = 'E2E-1'`
+      yield* (yield* PgmqQueue).send(queueName("score_collectability"), Envelope.encode(Envelope.make({
+        org_id: ORG,
+        idempotency_key: "bankruptcy-scrub-1",
+        entity_type: "plaintiff",
+        entity_id: plaintiff!.id,
+        payload: { action: "compute_collectability" }
+      })))
+      const stopped = sql<{ version: number; tier: string | null; fired: ReadonlyArray<string> }>`
+        SELECT p.version, p.tier,
+          ARRAY(SELECT r ->> 'ruleId' FROM jsonb_array_elements(p.rules) r WHERE r ->> 'outcome' = 'fired' ORDER BY 1) AS fired
+        FROM dragonfly.enforcement_plans p JOIN dragonfly.judgments j ON j.org_id = p.org_id AND j.id = p.judgment_id
+        WHERE p.status = 'active' AND j.case_number = 'E2E-1'`
+      yield* eventually(Effect.map(stopped, ([plan]) => plan?.version === 2), "60 seconds")
+      const [afterBankruptcy] = yield* stopped
+      assert.strictEqual(afterBankruptcy!.tier, "X")
+      assert.include([...afterBankruptcy!.fired], "R9")
       assert.lengthOf(yield* deadLetters, 0)
     }).pipe(Effect.provide(Infrastructure), Effect.scoped), { timeout: 120_000 })
 

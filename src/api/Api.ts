@@ -281,8 +281,9 @@ export class CommsGroup extends HttpApiGroup.make("comms")
       .addError(BadRequest)
       .annotate(
         OpenApi.Description,
-        "A text from a debtor, as the SMS provider relays it: STOP (QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE) " +
-          "stops further texts to the number at once and queues the one confirmation allowed"
+        "A text from a debtor, as the SMS provider relays it: an opt-out keyword (STOP, QUIT, END, REVOKE, OPT OUT, " +
+          "CANCEL, UNSUBSCRIBE…, from config/legal/communications.json) stops further texts to the number at once " +
+          "and queues the one confirmation allowed"
       )
   )
   .middleware(Authentication)

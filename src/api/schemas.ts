@@ -517,7 +517,7 @@ export class PlanSummary extends Schema.Class<PlanSummary>("PlanSummary")({
 export class PlanView extends Schema.Class<PlanView>("Plan")({
   plan: PlanSummary,
   tasks: Schema.Array(PlanTaskView),
-  drafts: Schema.Array(PlanDraftView).annotations({ description: "the latest draft of each kind, per task" })
+  drafts: Schema.Array(PlanDraftView).annotations({ description: "the latest draft of each kind and method, per task" })
 }) {}
 
 export class PlanHistory extends Schema.Class<PlanHistory>("PlanHistory")({

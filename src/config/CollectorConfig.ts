@@ -1,4 +1,4 @@
-import { Config, Context, Option } from "effect"
+import { Config, ConfigError, Context, Either, Option } from "effect"
 import { refine } from "./validate.js"
 
 export interface CollectorSettings {
@@ -11,6 +11,8 @@ export interface CollectorSettings {
   /** `COLLECTOR_EMAIL`. */
   readonly email: string
 }
+
+const COLLECTOR_VARIABLES = ["COLLECTOR_NAME", "COLLECTOR_ADDRESS", "COLLECTOR_PHONE", "COLLECTOR_EMAIL"] as const
 
 const required = (variable: string, check: (value: string) => string | undefined = () => undefined) =>
   refine(Config.string(variable), variable, (value) => (value.trim() === "" ? "must not be empty" : check(value.trim())))
@@ -34,7 +36,21 @@ export class OptionalCollectorConfig extends Context.Tag("config/OptionalCollect
   OptionalCollectorConfig,
   Option.Option<CollectorSettings>
 >() {
-  static readonly config: Config.Config<Option.Option<CollectorSettings>> = Config.option(CollectorConfig.config)
+  static readonly config: Config.Config<Option.Option<CollectorSettings>> = Config.all({
+    set: Config.all(COLLECTOR_VARIABLES.map((variable) => Config.option(Config.string(variable)))),
+    settings: Config.option(CollectorConfig.config)
+  }).pipe(
+    // None only when none is set: a partial set is an error naming what is missing.
+    Config.mapOrFail(({ set, settings }) => {
+      if (Option.isSome(settings) || set.every(Option.isNone)) return Either.right(settings)
+      const missing = COLLECTOR_VARIABLES.filter((_, i) => Option.isNone(set[i]!))
+      return Either.left(
+        missing
+          .map((variable) => ConfigError.MissingData([variable], "required because another COLLECTOR_* variable is set"))
+          .reduce(ConfigError.And)
+      )
+    })
+  )
 }
 
 export interface LegalRulesSettings {

@@ -20,6 +20,8 @@ export interface OutboxRequest {
   readonly subject: string | null
   readonly body: string
   readonly disclosures: ReadonlyArray<string>
+  /** For a message whose text depends on the day it is sent: rendered again from this when it is. */
+  readonly templateData?: unknown
   /** Who asked: `plan:<plan id>`, `api`, `inbound:<suppression id>`. */
   readonly requestedBy: string
   /** One message per key and organisation: asking again answers the first. */
@@ -69,10 +71,10 @@ export class Outbox extends Effect.Service<Outbox>()("jobs/Outbox", {
       return yield* sql.withTransaction(Effect.gen(function*() {
         const inserted = yield* sql<{ readonly id: string; readonly job_id: string }>`
           INSERT INTO dragonfly.outbox (org_id, judgment_id, task_id, channel, kind, recipient, subject, body,
-            disclosures, idempotency_key, job_id, requested_by)
+            disclosures, template_data, idempotency_key, job_id, requested_by)
           VALUES (${message.orgId}::uuid, ${message.judgmentId}, ${message.taskId ?? null}::uuid, ${message.channel},
             ${message.kind}, ${message.recipient}, ${message.subject}, ${message.body}, ${message.disclosures}::text[],
-            ${message.idempotencyKey}, gen_random_uuid(), ${message.requestedBy})
+            ${message.templateData === undefined ? null : JSON.stringify(message.templateData)}::jsonb, ${message.idempotencyKey}, gen_random_uuid(), ${message.requestedBy})
           ON CONFLICT (org_id, idempotency_key) DO NOTHING
           RETURNING id::text, job_id::text`
         if (inserted[0] === undefined) {

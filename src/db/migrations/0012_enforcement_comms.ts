@@ -113,6 +113,8 @@ CREATE TABLE dragonfly.outbox (
   body text NOT NULL,
   -- the disclosures the message carries (mini_miranda, opt_out, …)
   disclosures text[] NOT NULL DEFAULT '{}',
+  -- what a message dated by its sending (the validation notice) is rendered again from, at send time
+  template_data jsonb,
   status text NOT NULL DEFAULT 'pending'
     CHECK (status IN ('pending', 'deferred', 'sending', 'sent', 'blocked', 'failed', 'review')),
   idempotency_key text NOT NULL,

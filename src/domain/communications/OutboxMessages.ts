@@ -16,6 +16,7 @@ export class OutboxMessage extends Schema.Class<OutboxMessage>("OutboxMessage")(
   subject: Schema.NullOr(Schema.String),
   body: Schema.String,
   disclosures: Schema.Array(Schema.String),
+  templateData: Schema.NullOr(Schema.Unknown),
   status: Schema.Literal(...OutboxStatuses),
   idempotencyKey: Schema.String,
   jobId: Schema.String,
@@ -37,7 +38,7 @@ export class OutboxMessage extends Schema.Class<OutboxMessage>("OutboxMessage")(
 const decodeMessages = Schema.decodeUnknown(Schema.Array(OutboxMessage))
 
 const COLUMNS = `id::text AS "id", org_id::text AS "orgId", judgment_id AS "judgmentId", task_id::text AS "taskId",
-  channel, kind, recipient, subject, body, disclosures, status, idempotency_key AS "idempotencyKey",
+  channel, kind, recipient, subject, body, disclosures, template_data AS "templateData", status, idempotency_key AS "idempotencyKey",
   job_id::text AS "jobId", requested_by AS "requestedBy", not_before AS "notBefore", send_attempts AS "sendAttempts",
   deferrals,
   provider, provider_message_id AS "providerMessageId", decision, blocked_rule AS "blockedRule", error,
@@ -82,9 +83,10 @@ export class OutboxMessages extends Effect.Service<OutboxMessages>()("communicat
      */
     const claimForSending = Effect.fn("OutboxMessages.claimForSending")(
       function*(message: OutboxMessage, suppressionsSeen: number) {
+        // The text as it goes out: a message rendered again at send time keeps what was sent.
         const rows = yield* sql<{ readonly send_attempts: number }>`
           UPDATE dragonfly.outbox o SET status = 'sending', sending_at = now(), send_attempts = send_attempts + 1,
-            updated_at = now()
+            subject = ${message.subject}, body = ${message.body}, updated_at = now()
           WHERE o.org_id = ${message.orgId}::uuid AND o.id = ${message.id}::uuid
             AND o.status IN ('pending', 'deferred', 'sending')
             AND NOT EXISTS (

@@ -435,7 +435,10 @@ const consentAndWorkEmail: Rule = (message, context, at) => {
 }
 
 const debtCollectorDisclosure: Rule = (message, context) => {
-  const initial = message.kind === "initial" || context.account.initialCommunicationAt === null
+  // The confirmation a revocation allows (47 CFR 64.1200(a)(10)) answers the consumer; it is not
+  // the initial communication about the debt, whatever came before.
+  const initial = message.kind !== "opt_out_confirmation" &&
+    (message.kind === "initial" || context.account.initialCommunicationAt === null)
   if (initial) {
     return carries(message, "mini_miranda")
       ? pass("C7", "initial communication carries the mini-Miranda", {})

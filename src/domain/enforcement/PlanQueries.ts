@@ -71,7 +71,7 @@ const decodeDrafts = Schema.decodeUnknown(Schema.Array(StoredDraft))
 export interface PlanDetail {
   readonly plan: StoredPlan
   readonly tasks: ReadonlyArray<StoredTask>
-  /** The latest draft of each kind, per task. */
+  /** The latest draft of each kind and method (template, llm), per task. */
   readonly drafts: ReadonlyArray<StoredDraft>
 }
 
@@ -92,12 +92,12 @@ export class PlanQueries extends Effect.Service<PlanQueries>()("enforcement/Plan
         ))
         const drafts = yield* Effect.orDie(decodeDrafts(
           yield* sql`
-            SELECT DISTINCT ON (d.task_id, d.kind) d.id::text, d.task_id::text AS "taskId", d.kind, d.status, d.method,
+            SELECT DISTINCT ON (d.task_id, d.kind, d.method) d.id::text, d.task_id::text AS "taskId", d.kind, d.status, d.method,
               d.template_id AS "templateId", d.template_version AS "templateVersion", d.prompt_version AS "promptVersion",
               d.model, d.title, d.body, d.error, d.attempts, d.created_at AS "createdAt"
             FROM dragonfly.enforcement_drafts d JOIN dragonfly.enforcement_tasks t ON t.id = d.task_id
             WHERE t.plan_id = ${plan.id}::uuid
-            ORDER BY d.task_id, d.kind, d.created_at DESC, d.id`
+            ORDER BY d.task_id, d.kind, d.method, d.created_at DESC, d.id`
         ))
         return { plan, tasks, drafts } satisfies PlanDetail
       })
@@ -126,6 +126,15 @@ export class PlanQueries extends Effect.Service<PlanQueries>()("enforcement/Plan
       return plan === undefined ? Option.none() : Option.some(yield* detail(plan))
     })
 
-    return { history, inForce, byId } as const
+    /** Which of these judgments have a plan in force. */
+    const planned = Effect.fn("PlanQueries.planned")(function*(orgId: string, judgmentIds: ReadonlyArray<string>) {
+      if (judgmentIds.length === 0) return new Set<string>()
+      const rows = yield* sql<{ readonly judgment_id: string }>`
+        SELECT judgment_id FROM dragonfly.enforcement_plans
+        WHERE org_id = ${orgId}::uuid AND judgment_id = ANY(${judgmentIds}::text[]) AND status = 'active'`
+      return new Set(rows.map((row) => row.judgment_id))
+    })
+
+    return { history, inForce, byId, planned } as const
   })
 }) {}

@@ -120,15 +120,25 @@ export interface SavedPlan {
   readonly tasks: ReadonlyArray<SavedTask>
 }
 
-/** The plan's substance: what a replan must change for a new version to be worth keeping. */
+/**
+ * The plan's substance: what a replan must change for a new version to be worth keeping. Reasons,
+ * details and dates are left out: they name the day ("payment before 2026-09-02"), which moves.
+ */
 const digestOf = (draft: PlanDraft) =>
   createHash("sha256")
     .update(JSON.stringify([
       draft.plannerVersion,
       draft.ratePercent,
-      draft.gates,
-      draft.rules,
-      draft.tasks.map((task) => [task.ruleId, task.action, task.status, task.garnishee, task.preconditions, task.requiresAttorneySignoff])
+      draft.gates.map((gate) => [gate.code, gate.passed]),
+      draft.rules.map((rule) => [rule.ruleId, rule.outcome]),
+      draft.tasks.map((task) => [
+        task.ruleId,
+        task.action,
+        task.status,
+        task.garnishee,
+        task.preconditions.map((condition) => [condition.code, condition.ok]),
+        task.requiresAttorneySignoff
+      ])
     ]))
     .digest("hex")
 

@@ -4,8 +4,9 @@ import { EnforcementActions } from "./record.js"
 /**
  * Every legal number the enforcement planner and the interest computation use (domain.md §0, §2,
  * §4). The source of truth is config/legal/enforcement.json; `defaultEnforcementRules` is the same
- * content, kept as a constant because the build image copies only `src/` (a test asserts that the
- * two are identical). All of it is to be confirmed by counsel; the wages change every Jan 1.
+ * content, kept as a constant because the build compiles only `src/` (a test asserts that the
+ * two are identical); the workers read the file at start (LegalRules). All of it is to be confirmed
+ * by counsel; the wages change every Jan 1.
  */
 
 const Day = Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}$/))

@@ -24,7 +24,7 @@ const readRules = <A, I>(directory: string, file: string, schema: Schema.Schema<
       )
     ),
     Effect.flatMap((json) =>
-      Schema.decodeUnknown(schema, { errors: "all" })(json).pipe(
+      Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(json).pipe(
         Effect.mapError((error) => `${file}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
       )
     )

@@ -6,10 +6,13 @@ import {
   type DisclosureId,
   type GuardDecision,
   MessageKinds,
-  type OutboxMessage,
+  OutboxMessage,
   OutboxMessages,
-  type StoredDecision
+  renderMessage,
+  type StoredDecision,
+  type ValidationNoticeData
 } from "../../domain/communications/index.js"
+import { calendarDate } from "../../domain/calendar.js"
 import { LegalRules } from "../../domain/legal/LegalRules.js"
 import { CommsPayload, Outbox } from "../../jobs/Outbox.js"
 import { JobRequests } from "../../jobs/JobRequests.js"
@@ -65,6 +68,16 @@ export const CommsHandlerLive = Layer.effect(
     const legal = yield* LegalRules
     const sql = yield* SqlClient.SqlClient
 
+    /** The validation notice states its own validation period: rendered for the day it goes out. */
+    const datedBySending = (message: OutboxMessage, now: Date) => {
+      if (message.kind !== "validation_notice" || message.templateData === null || message.status === "sending") return message
+      const data = message.templateData as ValidationNoticeData
+      const sentOn = calendarDate(now, legal.communications.businessTimeZone)
+      if (data.sentOn === sentOn) return message
+      const fresh = renderMessage("validation_notice", { ...data, sentOn }, legal.communications)
+      return new OutboxMessage({ ...message, subject: fresh.subject, body: fresh.body, disclosures: fresh.disclosures })
+    }
+
     const recordSent = (message: OutboxMessage, receipt: SendReceipt, decision: StoredDecision): Writes =>
       Effect.gen(function*() {
         yield* messages.markSent(message, receipt, decision)
@@ -114,13 +127,13 @@ export const CommsHandlerLive = Layer.effect(
       if (Option.isNone(found)) {
         return yield* new Permanent({ message: `outbox message ${job.payload.outbox_id} not found in organisation ${orgId}` })
       }
-      const message = found.value
+      const now = new Date(yield* Clock.currentTimeMillis)
+      const message = datedBySending(found.value, now)
       yield* Effect.annotateCurrentSpan({ outbox_id: message.id, status: message.status })
       if (message.status === "sent" || message.status === "blocked" || message.status === "failed" || message.status === "review") {
         yield* Effect.logInfo(`outbox message already ${message.status}`)
         return noWrites
       }
-      const now = new Date(yield* Clock.currentTimeMillis)
       if (message.status === "sending") {
         if (!channels.deduplicates(message.channel)) {
           return messages.markEnded(

@@ -1,7 +1,7 @@
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { CollectorConfig, DraftingConfig, OpenAiConfig } from "../../config/index.js"
 import { calendarDate } from "../../domain/calendar.js"
-import { normaliseEmail, renderMessage } from "../../domain/communications/index.js"
+import { normaliseEmail, renderMessage, type ValidationNoticeData } from "../../domain/communications/index.js"
 import {
   type DraftKind,
   DraftRecord,
@@ -105,7 +105,7 @@ export const enforcementHandler = (options: EnforcementOptions) =>
           // One validation notice per debt, whatever number of plans asks for it.
           const key = `validation_notice:${record.judgmentId}`
           if (Option.isSome(yield* outbox.find(job.envelope.org_id, key))) return
-          const notice = renderMessage("validation_notice", {
+          const noticeData: ValidationNoticeData = {
             collector,
             consumer: { name: parties.debtorName, mailingAddress: parties.mailingAddress ?? "address not on file", state: parties.state },
             accountNumber: parties.caseNumber ?? record.judgmentId,
@@ -121,7 +121,8 @@ export const enforcementHandler = (options: EnforcementOptions) =>
             },
             sentOn: asOf,
             interestRatePercent: draft.ratePercent
-          }, legal.communications)
+          }
+          const notice = renderMessage("validation_notice", noticeData, legal.communications)
           const meta = { orgId: job.envelope.org_id, judgmentId: record.judgmentId }
           const taskId = yield* plans.addTask(saved.planId, { ...meta, asOf, rulesVersion: legal.enforcement.version, jobId: job.envelope.job_id, scoreVersion: null, tier: null }, {
             ruleId: "C8",
@@ -144,6 +145,8 @@ export const enforcementHandler = (options: EnforcementOptions) =>
             subject: notice.subject,
             body: notice.body,
             disclosures: notice.disclosures,
+            // Its validation period runs from the day it is sent: rendered again then.
+            templateData: noticeData,
             requestedBy: `plan:${saved.planId}`,
             idempotencyKey: key,
             traceId: job.envelope.trace_id

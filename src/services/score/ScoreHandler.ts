@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto"
 import { Clock, Effect, Layer, Schema } from "effect"
 import { type ScoreResult, ScoreRepository, scoreJudgment } from "../../domain/collectability/index.js"
+import { PlanQueries } from "../../domain/enforcement/index.js"
 import * as Envelope from "../../envelope/index.js"
 import { JobRequests } from "../../jobs/JobRequests.js"
 import { PgmqQueue } from "../../queue/PgmqQueue.js"
@@ -31,7 +32,8 @@ const scoreIdentity = (result: ScoreResult) =>
 
 /**
  * Loads the facts, scores each judgment with the deterministic model, stores the results and the
- * plaintiff's rollup, and asks for an enforcement plan for each judgment in tiers A–C — all inside
+ * plaintiff's rollup, and asks for an enforcement plan for each judgment in tiers A–C (or with a
+ * plan in force, whatever its new tier) — all inside
  * the acknowledging transaction, so a recompute replaces the previous results exactly once.
  */
 export const ScoreHandlerLive = Layer.effect(
@@ -39,6 +41,7 @@ export const ScoreHandlerLive = Layer.effect(
   Effect.gen(function*() {
     const repository = yield* ScoreRepository
     const jobs = yield* JobRequests
+    const plans = yield* PlanQueries
     return makeJobHandler({
       payload: ScorePayload,
       handle: (job) =>
@@ -68,7 +71,11 @@ export const ScoreHandlerLive = Layer.effect(
             const asOf = new Date(yield* Clock.currentTimeMillis)
             const results = facts.map((f) => scoreJudgment(f, asOf))
             yield* repository.saveScores(results, jobId)
-            yield* Effect.forEach(results.filter((result) => PLANNED_TIERS.has(result.tier)), (result) =>
+            // A judgment that falls out of tiers A–C (a bankruptcy, a death: tier X) is planned again
+            // too, so its plan in force stops what it had started (R9, R10).
+            const planned = yield* plans.planned(orgId, results.filter((r) => !PLANNED_TIERS.has(r.tier)).map((r) => r.judgmentId))
+            const replan = results.filter((result) => PLANNED_TIERS.has(result.tier) || planned.has(result.judgmentId))
+            yield* Effect.forEach(replan, (result) =>
               jobs.enqueue(
                 PLAN_QUEUE,
                 Envelope.make({
@@ -91,7 +98,7 @@ export const ScoreHandlerLive = Layer.effect(
     })
   })
 ).pipe(
-  Layer.provide(Layer.mergeAll(ScoreRepository.Default, JobRequests.Default).pipe(
+  Layer.provide(Layer.mergeAll(ScoreRepository.Default, PlanQueries.Default, JobRequests.Default).pipe(
     Layer.provideMerge(QueueDirectory.Default.pipe(Layer.provideMerge(PgmqQueue.Default)))
   ))
 )
