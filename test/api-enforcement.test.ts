@@ -94,5 +94,49 @@ describe("API: enforcement plans and communications", () => {
       assert.include(JSON.stringify(notAPhone.json), "not a US phone number")
       const otherOrg = yield* raw(`/v1/judgments/j-1/plan?org_id=${randomUUID()}`, { headers: authorized() })
       assert.strictEqual(otherOrg.status, 404)
+
+      // What the debtor said, for the rules: a dispute and a cease request.
+      const dispute = yield* raw("/v1/comms/events", json({ org_id: ORG, judgment_id: "j-1", event: { type: "dispute" } }))
+      assert.strictEqual(dispute.status, 201)
+      const cease = yield* raw("/v1/comms/events", json({ org_id: ORG, judgment_id: "j-1", event: { type: "cease" }, source: "letter of 2026-11-30" }))
+      assert.strictEqual(cease.status, 201)
+      const sql = yield* SqlClient.SqlClient
+      const [account] = yield* sql<{ disputed: boolean; ceased: boolean }>`
+        SELECT dispute_received_at IS NOT NULL AS disputed, cease_requested_at IS NOT NULL AS ceased
+        FROM dragonfly.comms_accounts WHERE judgment_id = 'j-1'`
+      assert.deepStrictEqual({ ...account }, { disputed: true, ceased: true })
+      const suppressions = yield* sql<{ channel: string; reason: string }>`SELECT channel, reason FROM dragonfly.comms_suppressions ORDER BY id`
+      assert.deepStrictEqual(suppressions.map((row) => `${row.channel}:${row.reason}`), ["sms:opt_out", "all:cease"])
+      const noDebt = yield* raw("/v1/comms/events", json({ org_id: ORG, judgment_id: "j-404", event: { type: "cease" } }))
+      assert.strictEqual(noDebt.status, 404)
+      const badEvent = yield* raw("/v1/comms/events", json({ org_id: ORG, judgment_id: "j-1", event: { type: "consent", channel: "fax" } }))
+      assert.strictEqual(badEvent.status, 400)
+
+      // A task that needs an attorney is acted on only once signed; later plans read what was acted on.
+      const execution = plan.tasks.find((task) => task.action === "income_execution")!
+      const early = yield* raw(`/v1/tasks/${execution.task_id}/status`, json({ org_id: ORG, status: "waiting" }))
+      assert.deepStrictEqual([early.status, (early.json as any).message], [409, "the task needs an attorney's sign-off first"])
+      const signed = yield* raw(`/v1/tasks/${execution.task_id}/signoff`, json({ org_id: ORG, signed_off_by: "A. Attorney (TEST)" }))
+      assert.strictEqual(signed.status, 200)
+      const twice = yield* raw(`/v1/tasks/${execution.task_id}/signoff`, json({ org_id: ORG, signed_off_by: "A. Attorney (TEST)" }))
+      assert.strictEqual(twice.status, 409)
+      const served = yield* raw(`/v1/tasks/${execution.task_id}/status`, json({ org_id: ORG, status: "waiting" }))
+      assert.strictEqual(served.status, 200)
+      const unknownTask = yield* raw(`/v1/tasks/${randomUUID()}/status`, json({ org_id: ORG, status: "done" }))
+      assert.strictEqual(unknownTask.status, 404)
+      yield* sql`UPDATE dragonfly.judgment_facts SET bank_name = 'Example Savings Bank', bank_state = 'NY', bank_identified_at = current_date
+        WHERE judgment_id = 'j-1'`
+      yield* send(envelope({ action: "plan" }, "plan-api-2", { org_id: ORG, entity_type: "judgment", entity_id: "j-1" }), queueName("enforcement_plan"))
+      yield* eventually(Effect.map(client.plans.history({ path: { id: "j-1" }, urlParams: { org_id: ORG } }), (h) => h.plans.length === 2))
+      const replanned = yield* client.plans.inForce({ path: { id: "j-1" }, urlParams: { org_id: ORG } })
+      const second = replanned.tasks.filter((task) => task.action === "income_execution")
+      // No second execution while the first is outstanding (CPLR 5231: one at a time).
+      assert.isFalse(second.some((task) => task.status === "pending"), JSON.stringify(second))
+      assert.include(replanned.tasks.map((task) => task.action), "restraining_notice_bank")
+      const old = yield* client.plans.plan({ path: { id: plan.plan.plan_id }, urlParams: { org_id: ORG } })
+      assert.deepStrictEqual(
+        old.tasks.filter((task) => task.task_id === execution.task_id).map((task) => [task.status, task.signed_off_by]),
+        [["waiting", "A. Attorney (TEST)"]]
+      )
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(ApiTest.layer(), recordedAlerts))), 60_000)
 })

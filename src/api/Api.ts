@@ -31,6 +31,8 @@ import {
   DeadLetterPage,
   DeadLetterView,
   EnvelopeBody,
+  DebtorEventRecorded,
+  DebtorEventRequest,
   InboundAccepted,
   InboundRequest,
   MessageAccepted,
@@ -39,6 +41,9 @@ import {
   OutboxMessageView,
   PlanHistory,
   PlanView,
+  TaskSignOffRequest,
+  TaskStatusRequest,
+  TaskUpdated,
   JobAccepted,
   JobAlreadyEnqueued,
   JobStatus,
@@ -245,6 +250,28 @@ export class PlansGroup extends HttpApiGroup.make("plans")
       .addSuccess(PlanView)
       .addError(NotFound)
   )
+  .add(
+    HttpApiEndpoint.post("signOff", "/v1/tasks/:id/signoff")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setPayload(TaskSignOffRequest)
+      .addSuccess(TaskUpdated)
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(OpenApi.Description, "An attorney signs a task that needs it (restraints, executions, subpoenas), before it is acted on")
+  )
+  .add(
+    HttpApiEndpoint.post("status", "/v1/tasks/:id/status")
+      .setPath(Schema.Struct({ id: Uuid }))
+      .setPayload(TaskStatusRequest)
+      .addSuccess(TaskUpdated)
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(
+        OpenApi.Description,
+        "The task was served (waiting), finished (done) or dropped (cancelled); later plans read what was acted on. " +
+          "A task that needs a sign-off cannot be acted on without one"
+      )
+  )
   .middleware(Authentication)
 {}
 
@@ -272,6 +299,17 @@ export class CommsGroup extends HttpApiGroup.make("comms")
       .annotate(
         OpenApi.Description,
         "Writes a message to the outbox with its comms job; the comms worker applies the communication rules when it sends"
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("event", "/v1/comms/events")
+      .setPayload(DebtorEventRequest)
+      .addSuccess(DebtorEventRecorded)
+      .addError(NotFound)
+      .annotate(
+        OpenApi.Description,
+        "What the debtor said or did, for the communication rules: consent and its revocation, a medium not to use, " +
+          "a cease request, an attorney, a dispute and its verification, a telephone conversation or a call attempt"
       )
   )
   .add(

@@ -3,8 +3,8 @@ import { Effect, Layer } from "effect"
 import { ApiConfig } from "../config/index.js"
 import { DeadLetters } from "../deadletter/DeadLetters.js"
 import { ScoreResults } from "../domain/collectability/index.js"
-import { OutboxMessages } from "../domain/communications/index.js"
-import { PlanQueries } from "../domain/enforcement/index.js"
+import { ContactHistory, OutboxMessages } from "../domain/communications/index.js"
+import { PlanQueries, PlanRepository } from "../domain/enforcement/index.js"
 import { ImportBatches } from "../domain/imports/index.js"
 import { CommsRequests } from "../jobs/CommsRequests.js"
 import { Imports } from "../jobs/Imports.js"
@@ -38,6 +38,8 @@ const Services = Layer.mergeAll(
   Monitoring.Default,
   ScoreResults.Default,
   PlanQueries.Default,
+  PlanRepository.Default,
+  ContactHistory.Default,
   OutboxMessages.Default,
   CommsRequests.Default
 ).pipe(Layer.provideMerge(QueueDirectory.Default), Layer.provideMerge(PgmqQueue.Default))

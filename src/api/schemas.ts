@@ -585,3 +585,49 @@ export class InboundAccepted extends Schema.Class<InboundAccepted>("InboundAccep
   debts: Schema.Array(Schema.String).annotations({ description: "the judgments whose debtor has this number" }),
   confirmation_outbox_id: Schema.NullOr(Schema.String).annotations({ description: "the one confirmation text allowed" })
 }) {}
+
+const EventChannel = Schema.Literal("email", "sms", "call")
+
+export const DebtorEventBody = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("consent"), channel: EventChannel, kind: Schema.Literal("written", "prior_express") }),
+  Schema.Struct({ type: Schema.Literal("consent_revoked", "do_not_use"), channel: EventChannel }),
+  Schema.Struct({ type: Schema.Literal("cease", "attorney", "dispute", "verification_mailed", "conversation") }),
+  Schema.Struct({ type: Schema.Literal("call_attempt"), connected: Schema.Boolean, consented: Schema.optional(Schema.Boolean) })
+)
+
+export class DebtorEventRequest extends Schema.Class<DebtorEventRequest>("DebtorEventRequest")({
+  org_id: Uuid,
+  judgment_id: Schema.String.pipe(Schema.minLength(1)),
+  event: DebtorEventBody.annotations({
+    description: "consent / consent_revoked / do_not_use (per channel), cease, attorney, dispute, verification_mailed, " +
+      "conversation (a telephone conversation about the debt), call_attempt"
+  }),
+  at: Schema.optional(Schema.Date).annotations({ description: "when it happened; default now" }),
+  source: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))).annotations({
+    description: "who recorded it or where it came from; default api"
+  })
+}) {}
+
+export class DebtorEventRecorded extends Schema.Class<DebtorEventRecorded>("DebtorEventRecorded")({
+  judgment_id: Schema.String,
+  type: Schema.String,
+  at: Timestamp
+}, HttpApiSchema.annotations({ status: 201 })) {}
+
+export class TaskSignOffRequest extends Schema.Class<TaskSignOffRequest>("TaskSignOffRequest")({
+  org_id: Uuid,
+  signed_off_by: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)).annotations({
+    description: "the attorney who signs (name, bar number)"
+  })
+}) {}
+
+export class TaskStatusRequest extends Schema.Class<TaskStatusRequest>("TaskStatusRequest")({
+  org_id: Uuid,
+  status: Schema.Literal("waiting", "done", "cancelled").annotations({
+    description: "waiting: served, its timer running; done; cancelled"
+  })
+}) {}
+
+export class TaskUpdated extends Schema.Class<TaskUpdated>("TaskUpdated")({
+  task_id: Schema.String
+}) {}

@@ -1,10 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { type OutboxMessage, OutboxMessages } from "../../domain/communications/index.js"
+import { Clock } from "effect"
+import { ContactHistory, type OutboxMessage, OutboxMessages } from "../../domain/communications/index.js"
 import { CommsRequests } from "../../jobs/CommsRequests.js"
 import { Api } from "../Api.js"
 import { BadRequest, NotFound } from "../errors.js"
-import { InboundAccepted, MessageAccepted, OutboxMessageList, OutboxMessageView } from "../schemas.js"
+import { DebtorEventRecorded, InboundAccepted, MessageAccepted, OutboxMessageList, OutboxMessageView } from "../schemas.js"
 
 const view = (message: OutboxMessage) =>
   new OutboxMessageView({
@@ -36,6 +37,7 @@ export const CommsLive = HttpApiBuilder.group(Api, "comms", (handlers) =>
   Effect.gen(function*() {
     const messages = yield* OutboxMessages
     const requests = yield* CommsRequests
+    const history = yield* ContactHistory
     return handlers
       .handle("messages", ({ path, urlParams }) =>
         messages.forJudgment(urlParams.org_id, path.id).pipe(
@@ -62,6 +64,20 @@ export const CommsLive = HttpApiBuilder.group(Api, "comms", (handlers) =>
           Effect.catchTags({
             MessageRefused: (refused) =>
               refused.notFound ? new NotFound({ message: refused.message }) : new BadRequest({ message: refused.message }),
+            SqlError: Effect.die
+          })
+        ))
+      .handle("event", ({ payload }) =>
+        Effect.gen(function*() {
+          const at = payload.at ?? new Date(yield* Clock.currentTimeMillis)
+          const event = payload.event.type === "call_attempt"
+            ? { type: "call_attempt" as const, connected: payload.event.connected, consented: payload.event.consented ?? false }
+            : payload.event
+          yield* history.record(payload.org_id, payload.judgment_id, event, at, payload.source ?? "api")
+          return new DebtorEventRecorded({ judgment_id: payload.judgment_id, type: payload.event.type, at })
+        }).pipe(
+          Effect.catchTags({
+            DebtNotFound: (error) => new NotFound({ message: error.message }),
             SqlError: Effect.die
           })
         ))

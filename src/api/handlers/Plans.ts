@@ -1,9 +1,9 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { type PlanDetail, PlanQueries, type StoredPlan } from "../../domain/enforcement/index.js"
+import { type PlanDetail, PlanQueries, PlanRepository, type StoredPlan } from "../../domain/enforcement/index.js"
 import { Api } from "../Api.js"
-import { NotFound } from "../errors.js"
-import { PlanDraftView, PlanHistory, PlanSummary, PlanTaskView, PlanView } from "../schemas.js"
+import { Conflict, NotFound } from "../errors.js"
+import { PlanDraftView, PlanHistory, PlanSummary, PlanTaskView, PlanView, TaskUpdated } from "../schemas.js"
 
 const summary = (plan: StoredPlan) =>
   new PlanSummary({
@@ -69,6 +69,14 @@ const view = ({ drafts, plan, tasks }: PlanDetail) =>
 export const PlansLive = HttpApiBuilder.group(Api, "plans", (handlers) =>
   Effect.gen(function*() {
     const plans = yield* PlanQueries
+    const repository = yield* PlanRepository
+    const updated = (taskId: string, orgId: string) =>
+      Effect.flatMap(Option.match({
+        onNone: (): Effect.Effect<TaskUpdated, NotFound | Conflict> =>
+          Effect.fail(new NotFound({ message: `no task ${taskId} in organisation ${orgId}` })),
+        onSome: ({ refusal }: { readonly refusal: string | null }): Effect.Effect<TaskUpdated, NotFound | Conflict> =>
+          refusal === null ? Effect.succeed(new TaskUpdated({ task_id: taskId })) : Effect.fail(new Conflict({ message: refusal }))
+      }))
     const found = (what: string) =>
       Effect.flatMap(Option.match({
         onNone: () => Effect.fail(new NotFound({ message: what })),
@@ -89,5 +97,15 @@ export const PlansLive = HttpApiBuilder.group(Api, "plans", (handlers) =>
         plans.byId(urlParams.org_id, path.id).pipe(
           Effect.orDie,
           found(`no plan ${path.id} in organisation ${urlParams.org_id}`)
+        ))
+      .handle("signOff", ({ path, payload }) =>
+        repository.signOff(payload.org_id, path.id, payload.signed_off_by).pipe(
+          Effect.orDie,
+          updated(path.id, payload.org_id)
+        ))
+      .handle("status", ({ path, payload }) =>
+        repository.setTaskStatus(payload.org_id, path.id, payload.status).pipe(
+          Effect.orDie,
+          updated(path.id, payload.org_id)
         ))
   }))

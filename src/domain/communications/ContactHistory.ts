@@ -82,6 +82,18 @@ export interface NewAttempt {
   readonly at: Date
 }
 
+/** What a debtor said or did that the comms rules read, as an operator records it. */
+export type DebtorEvent =
+  | { readonly type: "consent"; readonly channel: "email" | "sms" | "call"; readonly kind: "written" | "prior_express" }
+  | { readonly type: "consent_revoked"; readonly channel: "email" | "sms" | "call" }
+  | { readonly type: "do_not_use"; readonly channel: "email" | "sms" | "call" }
+  | { readonly type: "cease" }
+  | { readonly type: "attorney" }
+  | { readonly type: "dispute" }
+  | { readonly type: "verification_mailed" }
+  | { readonly type: "conversation" }
+  | { readonly type: "call_attempt"; readonly connected: boolean; readonly consented: boolean }
+
 export interface NewSuppression {
   readonly orgId: string
   readonly judgmentId: string | null
@@ -235,6 +247,60 @@ export class ContactHistory extends Effect.Service<ContactHistory>()("communicat
       return rows.map((row) => row.id)
     })
 
-    return { load, appendAttempt, noteSent, addSuppression, debtsOfPhone } as const
+    /** Records one event about a debt (C2 calls, C3/C6 consent, C4 cease and attorney, C10 disputes). */
+    const record = Effect.fn("ContactHistory.record")(
+      function*(orgId: string, judgmentId: string, event: DebtorEvent, at: Date, source: string) {
+        const [debt] = yield* sql<{ readonly phone: string | null; readonly email: string | null }>`
+          SELECT debtor_phone AS phone, debtor_email AS email FROM dragonfly.judgments
+          WHERE org_id = ${orgId}::uuid AND id = ${judgmentId}`
+        if (debt === undefined) return yield* new DebtNotFound({ orgId, judgmentId })
+        const addressOf = (channel: "email" | "sms" | "call") => channel === "email" ? normaliseEmail(debt.email) : toE164(debt.phone)
+        const account = (column: string) =>
+          sql`INSERT INTO dragonfly.comms_accounts (org_id, judgment_id, ${sql(column)})
+            VALUES (${orgId}::uuid, ${judgmentId}, ${at})
+            ON CONFLICT (org_id, judgment_id) DO UPDATE SET
+              ${sql(column)} = coalesce(dragonfly.comms_accounts.${sql(column)}, excluded.${sql(column)}), updated_at = now()`
+        const suppress = (channel: NewSuppression["channel"], reason: NewSuppression["reason"], address: string | null) =>
+          addSuppression({ orgId, judgmentId, channel, address, reason, source, detail: null })
+        switch (event.type) {
+          case "consent":
+            yield* sql`INSERT INTO dragonfly.comms_consents (org_id, judgment_id, channel, kind, address, given_at, source)
+              VALUES (${orgId}::uuid, ${judgmentId}, ${event.channel}, ${event.kind}, ${addressOf(event.channel)}, ${at}, ${source})`
+            return
+          case "consent_revoked":
+            yield* sql`UPDATE dragonfly.comms_consents SET revoked_at = ${at}
+              WHERE org_id = ${orgId}::uuid AND judgment_id = ${judgmentId} AND channel = ${event.channel} AND revoked_at IS NULL`
+            return
+          case "do_not_use":
+            yield* suppress(event.channel, "do_not_use", addressOf(event.channel))
+            return
+          case "cease":
+            yield* account("cease_requested_at")
+            yield* suppress("all", "cease", null)
+            return
+          case "attorney":
+            yield* account("attorney_represented_at")
+            yield* suppress("all", "attorney", null)
+            return
+          case "dispute":
+            yield* account("dispute_received_at")
+            return
+          case "verification_mailed":
+            yield* account("verification_mailed_at")
+            return
+          case "conversation":
+          case "call_attempt":
+            yield* sql`INSERT INTO dragonfly.contact_attempts (org_id, judgment_id, medium, direction, kind, connected,
+                consented_call, detail, occurred_at)
+              VALUES (${orgId}::uuid, ${judgmentId}, 'call', 'outbound',
+                ${event.type === "conversation" ? "conversation" : "attempt"},
+                ${event.type === "conversation" ? true : event.connected},
+                ${event.type === "call_attempt" && event.consented}, ${source}, ${at})`
+            return
+        }
+      }
+    )
+
+    return { record, load, appendAttempt, noteSent, addSuppression, debtsOfPhone } as const
   })
 }) {}
