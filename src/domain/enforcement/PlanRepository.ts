@@ -347,51 +347,55 @@ export class PlanRepository extends Effect.Service<PlanRepository>()("enforcemen
      * An attorney signs a task of the plan in force (CPLR 5222(a), 5230(b), 5224: process issued by
      * the attorney as an officer of the court). Answers why not when it cannot be signed.
      */
+    /** A task, locked until the transaction ends, with what its changes depend on. */
+    const lockTask = (orgId: string, taskId: string) =>
+      Effect.map(
+        sql<{ readonly requires: boolean; readonly signed: boolean; readonly in_force: boolean; readonly status: string }>`
+          SELECT t.requires_attorney_signoff AS requires, t.signed_off_at IS NOT NULL AS signed,
+            p.status = 'active' AS in_force, t.status
+          FROM dragonfly.enforcement_tasks t JOIN dragonfly.enforcement_plans p ON p.id = t.plan_id
+          WHERE t.org_id = ${orgId}::uuid AND t.id = ${taskId}::uuid
+          FOR UPDATE OF t`,
+        (rows) => rows[0]
+      )
+
     const signOff = Effect.fn("PlanRepository.signOff")(function*(orgId: string, taskId: string, signedOffBy: string) {
-      const rows = yield* sql<{ readonly id: string; readonly requires: boolean; readonly signed: boolean; readonly in_force: boolean; readonly status: string }>`
-        SELECT t.id::text, t.requires_attorney_signoff AS requires, t.signed_off_at IS NOT NULL AS signed,
-          p.status = 'active' AS in_force, t.status
-        FROM dragonfly.enforcement_tasks t JOIN dragonfly.enforcement_plans p ON p.id = t.plan_id
-        WHERE t.org_id = ${orgId}::uuid AND t.id = ${taskId}::uuid
-        FOR UPDATE OF t`
-      const task = rows[0]
-      if (task === undefined) return Option.none()
-      const refusal = !task.requires
-        ? "the task needs no attorney's sign-off"
-        : task.signed
-        ? "the task is signed off already"
-        : !task.in_force || task.status === "superseded"
-        ? "the task belongs to a superseded plan"
-        : null
-      if (refusal === null) {
-        yield* sql`UPDATE dragonfly.enforcement_tasks SET signed_off_by = ${signedOffBy}, signed_off_at = now(), updated_at = now()
-          WHERE id = ${taskId}::uuid`
-      }
-      return Option.some({ refusal })
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const task = yield* lockTask(orgId, taskId)
+        if (task === undefined) return Option.none()
+        const refusal = !task.requires
+          ? "the task needs no attorney's sign-off"
+          : task.signed
+          ? "the task is signed off already"
+          : !task.in_force || task.status === "superseded"
+          ? "the task belongs to a superseded plan"
+          : null
+        if (refusal === null) {
+          yield* sql`UPDATE dragonfly.enforcement_tasks SET signed_off_by = ${signedOffBy}, signed_off_at = now(), updated_at = now()
+            WHERE id = ${taskId}::uuid`
+        }
+        return Option.some({ refusal })
+      }))
     })
 
     /** The task was acted on (`waiting`: served, its timer running; `done`), or dropped (`cancelled`). */
     const setTaskStatus = Effect.fn("PlanRepository.setTaskStatus")(
       function*(orgId: string, taskId: string, status: "waiting" | "done" | "cancelled") {
-        const rows = yield* sql<{ readonly requires: boolean; readonly signed: boolean; readonly in_force: boolean; readonly status: string }>`
-          SELECT t.requires_attorney_signoff AS requires, t.signed_off_at IS NOT NULL AS signed,
-            p.status = 'active' AS in_force, t.status
-          FROM dragonfly.enforcement_tasks t JOIN dragonfly.enforcement_plans p ON p.id = t.plan_id
-          WHERE t.org_id = ${orgId}::uuid AND t.id = ${taskId}::uuid
-          FOR UPDATE OF t`
-        const task = rows[0]
-        if (task === undefined) return Option.none()
-        const refusal = task.status === "superseded" || task.status === "done" || task.status === "cancelled"
-          ? `the task is ${task.status}`
-          : status !== "cancelled" && task.status === "blocked"
-          ? "the task is blocked: a precondition failed"
-          : status !== "cancelled" && task.requires && !task.signed
-          ? "the task needs an attorney's sign-off first"
-          : null
-        if (refusal === null) {
-          yield* sql`UPDATE dragonfly.enforcement_tasks SET status = ${status}, updated_at = now() WHERE id = ${taskId}::uuid`
-        }
-        return Option.some({ refusal })
+        return yield* sql.withTransaction(Effect.gen(function*() {
+          const task = yield* lockTask(orgId, taskId)
+          if (task === undefined) return Option.none()
+          const refusal = task.status === "superseded" || task.status === "done" || task.status === "cancelled"
+            ? `the task is ${task.status}`
+            : status !== "cancelled" && task.status === "blocked"
+            ? "the task is blocked: a precondition failed"
+            : status !== "cancelled" && task.requires && !task.signed
+            ? "the task needs an attorney's sign-off first"
+            : null
+          if (refusal === null) {
+            yield* sql`UPDATE dragonfly.enforcement_tasks SET status = ${status}, updated_at = now() WHERE id = ${taskId}::uuid`
+          }
+          return Option.some({ refusal })
+        }))
       }
     )
 
