@@ -1,8 +1,8 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Ref, Schema } from "effect"
+import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Discord } from "../alerts/index.js"
@@ -16,11 +16,16 @@ import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { IdempotencyLedger } from "../runtime/IdempotencyLedger.js"
 import { JobHandler, makeJobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
+import { jobsPerSecond, type Measure, measured } from "./measure.js"
+import { measurePeers, type PeerResult } from "./peers.js"
 
 /**
  * `npm run bench`: the worker runtime against a bare pgmq loop on the same embedded Postgres.
  * No-op jobs; the runtime does everything it does for real jobs (envelope decode, ledger check,
  * fenced group commit with ledger records and archive), the baseline only `read` + `archive`.
+ * At C ≥ 10 it also drains the same jobs with the peer baselines of `peers.ts` (plain SQL at C
+ * connections, graphile-worker, pg-boss) and prints them beside the runtime with the ratio.
+ * BENCH_PEER_JOBS lowers N for the peers only; BENCH_PEERS=0 skips them.
  */
 
 /** Each measurement gets a fresh queue: a queue table full of dead rows would slow later runs. */
@@ -78,62 +83,6 @@ const jobs = (n: number) =>
       entity_id: "bench",
       payload: { action: "noop" }
     })))
-
-/** CPU seconds (user + system) of every process of the Postgres cluster. */
-const postgresCpuSeconds = (postmasterPid: number) => {
-  const ticks = 100
-  const cpu = (pid: number) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-      return (Number(fields[11]) + Number(fields[12])) / ticks
-    } catch {
-      return 0
-    }
-  }
-  const children = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(postmasterPid)
-    } catch {
-      return false
-    }
-  })
-  return [postmasterPid, ...children].reduce((sum, pid) => sum + cpu(pid), 0)
-}
-
-interface Measure {
-  readonly jobs: number
-  readonly seconds: number
-  readonly nodeCpuMicrosPerJob: number
-  readonly pgCpuMicrosPerJob: number
-  readonly commitsPerJob: number
-}
-
-const measured = <E, R>(n: number, postmasterPid: number, run: Effect.Effect<void, E, R>) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const commits = sql<{ n: string }>`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`.pipe(
-      Effect.map((rows) => Number(rows[0]!.n))
-    )
-    yield* sql`SELECT pg_stat_clear_snapshot()`
-    const commitsBefore = yield* commits
-    const pgBefore = postgresCpuSeconds(postmasterPid)
-    const nodeBefore = process.cpuUsage()
-    const started = performance.now()
-    yield* run
-    const seconds = (performance.now() - started) / 1000
-    const node = process.cpuUsage(nodeBefore)
-    const pg = postgresCpuSeconds(postmasterPid) - pgBefore
-    yield* Effect.sleep("600 millis") // pg_stat_database is updated by backends at most every 500 ms
-    yield* sql`SELECT pg_stat_clear_snapshot()`
-    const commitsAfter = yield* commits
-    return {
-      jobs: n,
-      seconds,
-      nodeCpuMicrosPerJob: (node.user + node.system) / n,
-      pgCpuMicrosPerJob: (pg * 1e6) / n,
-      commitsPerJob: (commitsAfter - commitsBefore) / n
-    } satisfies Measure
-  })
 
 const load = (n: number) =>
   Effect.flatMap(PgmqQueue, (pgmq) =>
@@ -236,6 +185,8 @@ const pickupLatency = (samples: number) =>
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples, idleRss }
   }))
 
+const RUNTIME_ROW = "Dragonfly runtime (in-process worker)"
+
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 0)} MB`
 
@@ -264,6 +215,10 @@ const program = Effect.gen(function*() {
       "concurrency  batch    jobs   runtime/s    bare/s  ledger/s  rt/bare  rt/ledger   node CPU µs/job (rt/ledger/bare)   pg CPU µs/job (rt/ledger/bare)   commits/job (rt/ledger/bare)"
     )
     let peakRss = 0
+    const withPeers = process.env.BENCH_PEERS !== "0"
+    const peerJobs = process.env.BENCH_PEER_JOBS === undefined ? undefined : Number(process.env.BENCH_PEER_JOBS)
+    const peerRows: Array<PeerResult> = []
+    const runtimeRates = new Map<number, number>()
     const only = process.env.BENCH_ONLY === undefined ? undefined : Number(process.env.BENCH_ONLY)
     const runs: ReadonlyArray<readonly [number, number]> = only === undefined
       ? [[1, 3_000], [10, 20_000], [50, 20_000]]
@@ -271,7 +226,20 @@ const program = Effect.gen(function*() {
     for (const [concurrency, n] of runs) {
       const r = yield* throughputRun(concurrency, n, postmasterPid)
       peakRss = Math.max(peakRss, r.rssUnderLoad)
-      const rate = (m: Measure) => m.jobs / m.seconds
+      runtimeRates.set(concurrency, jobsPerSecond(r.runtime))
+      if (withPeers && concurrency >= 10) {
+        peerRows.push({ name: RUNTIME_ROW, concurrency, measure: r.runtime })
+        peerRows.push(
+          ...(yield* measurePeers({
+            url: Redacted.value(server.url),
+            concurrency,
+            jobs: peerJobs ?? n,
+            postmasterPid,
+            loadPgmqQueue: Effect.zipRight(freshQueue, load(peerJobs ?? n)).pipe(Effect.map(() => benchQueue))
+          }))
+        )
+      }
+      const rate = jobsPerSecond
       const three = (f: (m: Measure) => number, digits = 0) =>
         [r.runtime, r.ledgerBaseline, r.baseline].map((m) => fmt(f(m), digits)).join(" / ")
       yield* Console.log(
@@ -289,6 +257,30 @@ const program = Effect.gen(function*() {
           three((m) => m.commitsPerJob, 2).padStart(30)
         ].join(" ")
       )
+    }
+    if (peerRows.length > 0) {
+      yield* Console.log("\nPeers, same run (runtime/peer = runtime jobs/s ÷ peer jobs/s at the same C)")
+      yield* Console.log(
+        `${"system".padEnd(56)} ${"C".padStart(3)} ${"jobs".padStart(7)} ${"jobs/s".padStart(8)} ${"node µs/job".padStart(12)} ${
+          "pg µs/job".padStart(10)
+        } ${"commits/job".padStart(12)} ${"runtime/peer".padStart(13)}`
+      )
+      for (const row of peerRows) {
+        const runtimeRate = runtimeRates.get(row.concurrency)!
+        const m = row.measure
+        yield* Console.log(
+          [
+            row.name.padEnd(56),
+            String(row.concurrency).padStart(3),
+            fmt(m.jobs).padStart(7),
+            fmt(jobsPerSecond(m)).padStart(8),
+            fmt(m.nodeCpuMicrosPerJob).padStart(12),
+            fmt(m.pgCpuMicrosPerJob).padStart(10),
+            fmt(m.commitsPerJob, 2).padStart(12),
+            (row.name === RUNTIME_ROW ? "1.00×" : `${fmt(runtimeRate / jobsPerSecond(m), 2)}×`).padStart(13)
+          ].join(" ")
+        )
+      }
     }
     const latency = yield* pickupLatency(200)
     yield* Console.log(
