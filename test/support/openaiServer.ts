@@ -1,5 +1,6 @@
 import { Effect, Ref, type Scope } from "effect"
 import * as Http from "node:http"
+import { localHttpServer } from "./net.js"
 
 /** What the server does with one request. */
 export type OpenAiReply =
@@ -164,17 +165,6 @@ export const openaiServer = (options: OpenAiServerOptions): Effect.Effect<OpenAi
       })
     }
 
-    const server = yield* Effect.acquireRelease(
-      Effect.async<Http.Server>((resume) => {
-        const server = Http.createServer(handle)
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
-    )
-    const { port } = server.address() as { port: number }
+    const port = yield* localHttpServer(handle)
     return { baseUrl: `http://127.0.0.1:${port}/v1`, requests }
   })

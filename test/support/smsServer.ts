@@ -1,6 +1,7 @@
 import { Effect, Ref, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
+import { localHttpServer } from "./net.js"
 
 /**
  * What the server does with the next request for a number:
@@ -126,22 +127,11 @@ export const smsServer = (options: SmsServerOptions): Effect.Effect<SmsServer, n
       return json(201, resource(store(to, form, idempotencyToken)))
     }
 
-    const server = yield* Effect.acquireRelease(
-      Effect.async<Http.Server>((resume) => {
-        const server = Http.createServer((request, response) => {
-          const chunks: Array<Buffer> = []
-          request.on("data", (chunk: Buffer) => chunks.push(chunk))
-          request.on("end", () => handle(request, response, Buffer.concat(chunks).toString("utf8")))
-        })
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
-    )
-    const { port } = server.address() as { port: number }
+    const port = yield* localHttpServer((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => handle(request, response, Buffer.concat(chunks).toString("utf8")))
+    })
     return {
       url: new URL(`http://127.0.0.1:${port}`),
       messages,

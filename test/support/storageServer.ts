@@ -1,5 +1,6 @@
 import { Deferred, Effect, Exit, Ref, type Scope } from "effect"
 import * as Http from "node:http"
+import { localHttpServer } from "./net.js"
 
 /** Answers 500. */
 export const FAILING_PATH = "special/failing.csv"
@@ -78,17 +79,6 @@ export const storageServer = (options: StorageServerOptions): Effect.Effect<Stor
       response.writeHead(200, { "content-type": "text/csv", "content-length": content.byteLength }).end(content)
     }
 
-    const server = yield* Effect.acquireRelease(
-      Effect.async<Http.Server>((resume) => {
-        const server = Http.createServer(handle)
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
-    )
-    const { port } = server.address() as { port: number }
+    const port = yield* localHttpServer(handle)
     return { url: new URL(`http://127.0.0.1:${port}`), requests, stallAbandoned }
   })

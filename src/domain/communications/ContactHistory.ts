@@ -172,17 +172,12 @@ export class ContactHistory extends Effect.Service<ContactHistory>()("communicat
       ))
       const [seen] = yield* sql<{ readonly id: string | null }>`
         SELECT max(id)::text AS id FROM dragonfly.comms_suppressions WHERE org_id = ${orgId}::uuid`
-      const business = isBusinessDebtor({
-        debtorCompanyName: debt.debtorCompanyName,
-        debtorFirstName: debt.debtorFirstName,
-        debtorLastName: debt.debtorLastName
-      } as Parameters<typeof isBusinessDebtor>[0])
       // The import's email consent fact is written consent to email, as of its date.
       const factConsent = debt.emailConsented
         ? [{ channel: "email" as const, kind: "written" as const, givenAt: debt.emailConsentAt ?? new Date(0), revokedAt: null }]
         : []
       const context: GuardContext = {
-        consumer: debt.accountType === "N" || (debt.accountType === null && !business),
+        consumer: debt.accountType === "N" || (debt.accountType === null && !isBusinessDebtor(debt)),
         debtor: { state: debt.state, zip: debt.zip, county: debt.county, city: debt.city, phone, email },
         nyc: isNewYorkCity(debt.county, debt.city, debt.zip),
         bankruptcy: debt.bankruptcy,

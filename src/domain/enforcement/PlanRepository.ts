@@ -105,6 +105,15 @@ export interface PlanMeta {
   readonly tier: string | null
 }
 
+/** The debt a task belongs to. */
+export interface TaskOwner {
+  readonly orgId: string
+  readonly judgmentId: string
+}
+
+/** A task as stored: the planner's, or one the plan adds (a communication, rule id C8). */
+export type NewTask = Omit<TaskDraft, "ruleId" | "action" | "draftKinds"> & { readonly ruleId: string; readonly action: string }
+
 export interface SavedTask {
   readonly id: string
   readonly position: number
@@ -167,6 +176,35 @@ export interface NewDraft {
 export class PlanRepository extends Effect.Service<PlanRepository>()("enforcement/PlanRepository", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+
+    /** Appends tasks to a plan, after the ones it has, in order; answers their ids and positions. */
+    const insertTasks = (planId: string, debt: TaskOwner, tasks: ReadonlyArray<NewTask>) => {
+      if (tasks.length === 0) return Effect.succeed([])
+      const rows = tasks.map((task, i) => ({
+        i,
+        rule_id: task.ruleId,
+        action: task.action,
+        status: task.status,
+        preconditions: task.preconditions,
+        due_date: task.dueDate,
+        timer: task.timer,
+        next_step: task.nextStep,
+        requires_attorney_signoff: task.requiresAttorneySignoff,
+        garnishee: task.garnishee,
+        details: task.details
+      }))
+      return sql<{ readonly id: string; readonly position: number }>`
+        INSERT INTO dragonfly.enforcement_tasks (plan_id, org_id, judgment_id, position, rule_id, action, status,
+          preconditions, due_date, timer, next_step, requires_attorney_signoff, garnishee, details)
+        SELECT ${planId}::uuid, ${debt.orgId}::uuid, ${debt.judgmentId},
+          coalesce((SELECT max(position) + 1 FROM dragonfly.enforcement_tasks WHERE plan_id = ${planId}::uuid), 0) + t.i,
+          t.rule_id, t.action, t.status, t.preconditions, t.due_date, t.timer, t.next_step, t.requires_attorney_signoff,
+          t.garnishee, t.details
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS t(i int, rule_id text, action text,
+          status text, preconditions jsonb, due_date date, timer jsonb, next_step text, requires_attorney_signoff boolean,
+          garnishee text, details jsonb)
+        RETURNING id::text, position`
+    }
 
     const loadRecords = Effect.fn("PlanRepository.loadRecords")(function*(request: LoadRecordsRequest) {
       if (request.judgmentIds?.length === 0) return []
@@ -258,28 +296,7 @@ export class PlanRepository extends Effect.Service<PlanRepository>()("enforcemen
       if (active !== undefined) {
         yield* sql`UPDATE dragonfly.enforcement_plans SET superseded_by = ${plan!.id}::uuid WHERE id = ${active.id}::uuid`
       }
-      const rows = draft.tasks.map((task, position) => ({
-        position,
-        rule_id: task.ruleId,
-        action: task.action,
-        status: task.status,
-        preconditions: task.preconditions,
-        due_date: task.dueDate,
-        timer: task.timer,
-        next_step: task.nextStep,
-        requires_attorney_signoff: task.requiresAttorneySignoff,
-        garnishee: task.garnishee,
-        details: task.details
-      }))
-      const inserted = rows.length === 0 ? [] : yield* sql<{ readonly id: string; readonly position: number }>`
-        INSERT INTO dragonfly.enforcement_tasks (plan_id, org_id, judgment_id, position, rule_id, action, status,
-          preconditions, due_date, timer, next_step, requires_attorney_signoff, garnishee, details)
-        SELECT ${plan!.id}::uuid, ${meta.orgId}::uuid, ${meta.judgmentId}, t.position, t.rule_id, t.action, t.status,
-          t.preconditions, t.due_date, t.timer, t.next_step, t.requires_attorney_signoff, t.garnishee, t.details
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS t(position int, rule_id text, action text,
-          status text, preconditions jsonb, due_date date, timer jsonb, next_step text, requires_attorney_signoff boolean,
-          garnishee text, details jsonb)
-        RETURNING id::text, position`
+      const inserted = yield* insertTasks(plan!.id, meta, draft.tasks)
       const byPosition = new Map(inserted.map((row) => [row.position, row.id]))
       return {
         planId: plan!.id,
@@ -292,16 +309,8 @@ export class PlanRepository extends Effect.Service<PlanRepository>()("enforcemen
 
     /** Adds a task outside the rule table (a communication the plan asks for) to a stored plan. */
     const addTask = Effect.fn("PlanRepository.addTask")(
-      function*(planId: string, meta: PlanMeta, task: Omit<TaskDraft, "ruleId" | "action" | "draftKinds"> & { readonly ruleId: string; readonly action: string }) {
-        const [row] = yield* sql<{ readonly id: string }>`
-          INSERT INTO dragonfly.enforcement_tasks (plan_id, org_id, judgment_id, position, rule_id, action, status,
-            preconditions, due_date, timer, next_step, requires_attorney_signoff, garnishee, details)
-          SELECT ${planId}::uuid, ${meta.orgId}::uuid, ${meta.judgmentId},
-            coalesce((SELECT max(position) + 1 FROM dragonfly.enforcement_tasks WHERE plan_id = ${planId}::uuid), 0),
-            ${task.ruleId}, ${task.action}, ${task.status}, ${JSON.stringify(task.preconditions)}::jsonb,
-            ${task.dueDate}::date, ${task.timer === null ? null : JSON.stringify(task.timer)}::jsonb, ${task.nextStep},
-            ${task.requiresAttorneySignoff}, ${task.garnishee}, ${JSON.stringify(task.details)}::jsonb
-          RETURNING id::text`
+      function*(planId: string, debt: TaskOwner, task: NewTask) {
+        const [row] = yield* insertTasks(planId, debt, [task])
         return row!.id
       }
     )

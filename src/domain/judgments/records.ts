@@ -74,7 +74,7 @@ export const blank = (text: string | null) => text === null || text.trim() === "
  * A business debtor has a company name and not both personal names (a COMM account with a named
  * individual is enforced against that individual).
  */
-export const isBusinessDebtor = (facts: JudgmentFacts) =>
+export const isBusinessDebtor = (facts: Pick<JudgmentFacts, "debtorCompanyName" | "debtorFirstName" | "debtorLastName">) =>
   !blank(facts.debtorCompanyName) && (blank(facts.debtorFirstName) || blank(facts.debtorLastName))
 
 const COUNTY_ALIASES: Readonly<Record<string, string>> = {

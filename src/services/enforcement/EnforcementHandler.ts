@@ -123,8 +123,8 @@ export const enforcementHandler = (options: EnforcementOptions) =>
             interestRatePercent: draft.ratePercent
           }
           const notice = renderMessage("validation_notice", noticeData, legal.communications)
-          const meta = { orgId: job.envelope.org_id, judgmentId: record.judgmentId }
-          const taskId = yield* plans.addTask(saved.planId, { ...meta, asOf, rulesVersion: legal.enforcement.version, jobId: job.envelope.job_id, scoreVersion: null, tier: null }, {
+          const debt = { orgId: job.envelope.org_id, judgmentId: record.judgmentId }
+          const taskId = yield* plans.addTask(saved.planId, debt, {
             ruleId: "C8",
             action: "send_validation_notice",
             preconditions: [{ code: "consumer_debt", ok: true, detail: "consumer debt, natural-person debtor" }, { code: "email_on_file", ok: true, detail: email }],
@@ -137,7 +137,7 @@ export const enforcementHandler = (options: EnforcementOptions) =>
             details: {}
           })
           yield* outbox.request({
-            ...meta,
+            ...debt,
             taskId,
             channel: "email",
             kind: "validation_notice",
