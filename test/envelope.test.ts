@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Exit } from "effect"
+import fc from "fast-check"
 import * as Envelope from "../src/envelope/index.js"
 import { InvalidEnvelope, InvalidEnvelopeError, JobEnvelope } from "../src/envelope/index.js"
 
@@ -220,4 +221,83 @@ describe("JobEnvelope", () => {
       const ok = yield* Envelope.decode(minimal)
       assert.strictEqual(ok.org_id, ORG)
     }))
+})
+
+describe("decodeEither's fast path agrees with the Schema", () => {
+  const FIELDS = ["job_id", "trace_id", "org_id", "idempotency_key", "entity_type", "entity_id", "attempt", "created_at", "payload"] as const
+  const uuid = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.constantFrom("a1b2c3d4-...", "", "not-a-uuid"))
+  const field = {
+    job_id: uuid,
+    trace_id: uuid,
+    org_id: uuid,
+    idempotency_key: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom("", "k".repeat(512), "k".repeat(513), "\u0000", "ключ")),
+    entity_type: fc.oneof(fc.constantFrom(...Envelope.EntityTypes), fc.constantFrom("Plaintiff", "debtor", "")),
+    entity_id: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom(" ", "\t\n", "x")),
+    attempt: fc.oneof(fc.integer({ min: -2, max: 5 }), fc.constantFrom(1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "1")),
+    created_at: fc.oneof(
+      fc.date({ min: new Date("1990-01-01"), max: new Date("2100-01-01") }).map((d) => d.toISOString()),
+      fc.constantFrom("2026-02-30T00:00:00Z", "2026-01-06T12:00:00", "2026-01-06T25:00:00Z", "2026-01-06T12:00:00+05:30", "2026-01-06")
+    ),
+    payload: fc.oneof(fc.object({ maxDepth: 2 }), fc.constantFrom(null, [], "x", 1))
+  }
+  const valid = {
+    job_id: fc.uuid(),
+    trace_id: fc.uuid(),
+    org_id: fc.uuid(),
+    idempotency_key: fc.string({ minLength: 1, maxLength: 30 }),
+    entity_type: fc.constantFrom(...Envelope.EntityTypes),
+    entity_id: fc.constantFrom("12345", "batch-7"),
+    attempt: fc.integer({ min: 1, max: 5 }),
+    created_at: fc.date({ min: new Date("2000-01-01"), max: new Date("2100-01-01") }).map((d) => d.toISOString()),
+    payload: fc.object({ maxDepth: 1 })
+  }
+  /** Each field valid, present but odd, absent, null or of another type, plus unknown fields. */
+  const envelope = fc.record(
+    Object.fromEntries(
+      FIELDS.map((name) => [
+        name,
+        fc.oneof({ weight: 30, arbitrary: valid[name] }, { weight: 6, arbitrary: field[name] }, fc.constantFrom(undefined, null, 42, {}))
+      ])
+    )
+  ).chain((fields) =>
+    fc.record({ extra: fc.option(fc.string(), { nil: undefined }) }).map(({ extra }) => {
+      const out: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value
+      if (extra !== undefined) out.extra = extra
+      return out
+    })
+  )
+
+  /** What must agree: validity, the problems, and every field the input gave (defaults are random). */
+  const comparable = (input: Record<string, unknown>, result: Either.Either<JobEnvelope, InvalidEnvelope>) =>
+    Either.match(result, {
+      onLeft: (error) => ({ problems: error.problems }),
+      onRight: (decoded) => ({
+        fields: Object.fromEntries(
+          FIELDS.filter((name) => input[name] !== undefined && input[name] !== null).map((name) => [name, decoded[name]])
+        )
+      })
+    })
+
+  it("on 5,000 generated envelopes, valid or not", () => {
+    let fast = 0
+    fc.assert(
+      fc.property(envelope, (input) => {
+        const decoded = Envelope.decodeEither(input)
+        if (FIELDS.every((name) => input[name] !== undefined && input[name] !== null) && Either.isRight(decoded)) fast++
+        assert.deepStrictEqual(comparable(input, decoded), comparable(input, Envelope.decodeWithSchema(input)))
+        if (Either.isRight(decoded)) assert.instanceOf(decoded.right, JobEnvelope)
+      }),
+      { numRuns: 5_000, seed: 20261201 }
+    )
+    // The generator reaches the fast path often enough for the comparison to mean something.
+    assert.isAbove(fast, 100)
+  })
+
+  it("the guide's first example takes the fast path and equals the Schema's result", () => {
+    const viaSchema = Either.getOrThrow(Envelope.decodeWithSchema(guideSchemaExample))
+    const decoded = Either.getOrThrow(Envelope.decodeEither(guideSchemaExample))
+    assert.deepStrictEqual({ ...decoded }, { ...viaSchema })
+    assert.strictEqual(decoded.created_at.toISOString(), "2026-01-06T12:00:00.000Z")
+  })
 })

@@ -42,7 +42,7 @@ const settings = (concurrency: number): WorkerSettings => ({
   heartbeatInterval: Duration.seconds(5),
   discordWebhookUrl: Option.none(),
   concurrency,
-  batchSize: 10,
+  batchSize: Number(process.env.BENCH_BATCH ?? 50),
   visibilityTimeoutSeconds: 30,
   maxAttempts: 5,
   idlePoll: Duration.millis(100),
@@ -136,12 +136,13 @@ const ledgerLoop = (batch: number) =>
 const throughputRun = (concurrency: number, n: number, postmasterPid: number) =>
   Effect.gen(function*() {
     const batch = Math.min(concurrency, 10)
+    const loops = process.env.BENCH_LOOPS !== "0"
     yield* freshQueue
-    yield* load(n)
-    const baseline = yield* measured(n, postmasterPid, bareLoop(batch))
+    yield* load(loops ? n : 1)
+    const baseline = yield* measured(loops ? n : 1, postmasterPid, bareLoop(batch))
     yield* freshQueue
-    yield* load(n)
-    const ledgerBaseline = yield* measured(n, postmasterPid, ledgerLoop(batch))
+    yield* load(loops ? n : 1)
+    const ledgerBaseline = yield* measured(loops ? n : 1, postmasterPid, ledgerLoop(batch))
     yield* freshQueue
     yield* load(n)
     const rss = yield* Ref.make(0)
@@ -162,27 +163,50 @@ const throughputRun = (concurrency: number, n: number, postmasterPid: number) =>
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
-const pickupLatency = (samples: number) =>
+/** Exponential gaps: arrivals of a Poisson process with `perSecond` jobs a second on average. */
+const poissonGap = (perSecond: number) => Duration.millis(-Math.log(1 - Math.random()) * (1000 / perSecond))
+
+/**
+ * Pickup latency (send committed → handler starts) under Poisson arrivals, the worker otherwise
+ * idle; then this process's CPU while the worker idles (share of one core) and its RSS.
+ */
+const pickupLatency = (samples: number, perSecond: number) =>
   Effect.scoped(Effect.gen(function*() {
     const pgmq = yield* PgmqQueue
     yield* freshQueue
     yield* Layer.build(worker(10))
     yield* Effect.sleep("1 second")
+    const idleFrom = process.cpuUsage()
+    const idleStarted = performance.now()
+    yield* Effect.sleep("5 seconds")
+    const idleCpu = process.cpuUsage(idleFrom)
+    const idleCore = (idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleStarted)
     const idleRss = process.memoryUsage().rss
     const latencies: Array<number> = []
+    const waits: Array<Effect.Effect<void>> = []
     for (let i = 0; i < samples; i++) {
-      yield* Effect.sleep(Duration.millis(150 + Math.floor(Math.random() * 200)))
+      yield* Effect.sleep(poissonGap(perSecond))
       const [message] = jobs(1)
       const picked = yield* Deferred.make<number>()
       pickups.set(message!.job_id!, picked)
       yield* pgmq.send(benchQueue, message)
       const sent = performance.now()
-      const at = yield* Deferred.await(picked)
-      latencies.push(at - sent)
-      pickups.delete(message!.job_id!)
+      waits.push(Effect.map(Deferred.await(picked), (at) => {
+        latencies.push(at - sent)
+        pickups.delete(message!.job_id!)
+      }))
     }
+    yield* Effect.all(waits, { discard: true })
     latencies.sort((a, b) => a - b)
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples, idleRss }
+    return {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      samples,
+      perSecond,
+      idleRss,
+      idleCore
+    }
   }))
 
 const RUNTIME_ROW = "Dragonfly runtime (in-process worker)"
@@ -282,13 +306,15 @@ const program = Effect.gen(function*() {
         )
       }
     }
-    const latency = yield* pickupLatency(200)
+    if (process.env.BENCH_PICKUP === "0") return
+    const latency = yield* pickupLatency(400, 20)
     yield* Console.log(
-      `\nidle pickup latency (send committed → handler starts, ${latency.samples} jobs, WORKER_IDLE_POLL_MS=100): p50 ${
+      `\npickup latency (send committed → handler starts; ${latency.samples} jobs arriving as a Poisson process of ${latency.perSecond}/s; WORKER_IDLE_POLL_MS=100): p50 ${
         fmt(latency.p50, 1)
-      } ms, p99 ${fmt(latency.p99, 1)} ms`
+      } ms, p95 ${fmt(latency.p95, 1)} ms, p99 ${fmt(latency.p99, 1)} ms`
     )
-    yield* Console.log(`worker process RSS: idle ${mb(latency.idleRss)}, under load (peak) ${mb(peakRss)}`)
+    yield* Console.log(`idle worker: ${fmt(100 * latency.idleCore, 1)} % of a core (this process, 5 s)`)
+    yield* Console.log(`bench process RSS (runtime + load generators + peers' libraries): idle ${mb(latency.idleRss)}, under load (peak) ${mb(peakRss)}`)
   }).pipe(Effect.provide(infrastructure))
 })
 

@@ -117,8 +117,38 @@ const problemsOf = (error: ParseResult.ParseError): Array<FieldProblem> => {
 
 const decodeUnknownEither = Schema.decodeUnknownEither(JobEnvelope, { errors: "all" })
 
-export const decodeEither = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> =>
+/** Decoding by the Schema alone: the definition `decodeEither` must agree with. */
+export const decodeWithSchema = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> =>
   Either.mapLeft(decodeUnknownEither(input), (error) => new InvalidEnvelope({ problems: problemsOf(error) }))
+
+const isUuid = (value: unknown): value is string => typeof value === "string" && UUID_PATTERN.test(value)
+
+/**
+ * The common case without the Schema, for the worker's hot path: every field present and
+ * well-formed by the Schema's own rules. Anything else (a default to fill, a problem to report)
+ * is left to the Schema; the envelope tests check that both agree.
+ */
+const decodeComplete = (input: unknown): JobEnvelope | undefined => {
+  if (!isJsonObject(input)) return undefined
+  const { attempt, created_at, entity_id, entity_type, idempotency_key, job_id, org_id, payload, trace_id } = input
+  if (!isUuid(job_id) || !isUuid(trace_id) || !isUuid(org_id)) return undefined
+  if (typeof idempotency_key !== "string" || idempotency_key.length < 1 || idempotency_key.length > 512) return undefined
+  if (typeof entity_type !== "string" || !isEntityType(entity_type)) return undefined
+  if (typeof entity_id !== "string" || !/\S/.test(entity_id)) return undefined
+  if (typeof attempt !== "number" || !Number.isSafeInteger(attempt) || attempt < 1) return undefined
+  if (typeof created_at !== "string" || !isJsonObject(payload)) return undefined
+  const createdAt = parseIsoTimestamp(created_at)
+  if (createdAt === undefined) return undefined
+  return new JobEnvelope(
+    { job_id, trace_id, org_id, idempotency_key, entity_type, entity_id, attempt, created_at: createdAt, payload },
+    true
+  )
+}
+
+export const decodeEither = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> => {
+  const complete = decodeComplete(input)
+  return complete === undefined ? decodeWithSchema(input) : Either.right(complete)
+}
 
 export const decode = (input: unknown): Effect.Effect<JobEnvelope, InvalidEnvelope> => decodeEither(input)
 

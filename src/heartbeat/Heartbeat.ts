@@ -31,10 +31,23 @@ const initial: WorkerStats = {
 
 const MAX_ERROR_LENGTH = 2000
 
+/** Jobs in flight, when the worker counts them itself (see `countInFlight`). */
+interface InFlightGauge {
+  read?: () => number
+}
+
+const withGauge = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge) =>
+  Effect.map(Ref.get(stats), (s) => (gauge.read === undefined ? s : { ...s, inFlight: gauge.read() }))
+
 /** The in-memory side of a heartbeat; `beat` writes it somewhere. */
-const counters = (stats: Ref.Ref<WorkerStats>, beat: Effect.Effect<void>) => {
+const counters = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, beat: Effect.Effect<void>) => {
   const update = (f: (s: WorkerStats) => WorkerStats) => Ref.update(stats, f)
   return {
+    /**
+     * Jobs in flight are read from `read` at each beat instead of being counted here (the
+     * runtime knows them without an update per job).
+     */
+    countInFlight: (read: () => number) => Effect.sync(() => void (gauge.read = read)),
     /** Written at once: operators see status changes without waiting for the next beat. */
     setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
     setQueues: (queueName: string, queues: ReadonlyArray<string>) => update((s) => ({ ...s, queueName, queues })),
@@ -50,7 +63,7 @@ const counters = (stats: Ref.Ref<WorkerStats>, beat: Effect.Effect<void>) => {
           lastErrorAt: new Date(now)
         }))),
     deadLettered: update((s) => ({ ...s, deadLettered: s.deadLettered + 1 })),
-    stats: Ref.get(stats),
+    stats: withGauge(stats, gauge),
     beat
   } as const
 }
@@ -65,9 +78,10 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
     const config = yield* WorkerConfig
     const identity = yield* WorkerIdentity
     const stats = yield* Ref.make(initial)
+    const gauge: InFlightGauge = {}
 
     const write = Effect.fn("Heartbeat.write")(function*() {
-      const s = yield* Ref.get(stats)
+      const s = yield* withGauge(stats, gauge)
       yield* sql`
         INSERT INTO workers.heartbeats (
           worker_id, service, queue_name, queues, status, host, pid, version, started_at,
@@ -106,12 +120,12 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
       Ref.update(stats, (s) => ({ ...s, status: "stopped" as const })).pipe(Effect.zipRight(beat))
     )
 
-    return counters(stats, beat)
+    return counters(stats, gauge, beat)
   })
 }) {
   /** Counters only, written nowhere: for unit tests of the runtime. */
   static readonly layerMemory: Layer.Layer<Heartbeat> = Layer.effect(
     Heartbeat,
-    Effect.map(Ref.make(initial), (stats) => Heartbeat.make(counters(stats, Effect.void)))
+    Effect.map(Ref.make(initial), (stats) => Heartbeat.make(counters(stats, {}, Effect.void)))
   )
 }

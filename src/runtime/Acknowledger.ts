@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type SqlError } from "@effect/sql"
 import { Cause, Chunk, Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
@@ -7,6 +7,7 @@ import { type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { Deliveries, type Held } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
+import type { JobFailure } from "./errors.js"
 import type { Writes } from "./JobHandler.js"
 
 export type Settlement =
@@ -23,7 +24,7 @@ export type SettleResult =
   /** Another delivery of the message exists (lease lost): nothing was written. */
   | { readonly _tag: "LeaseLost" }
   /** The job's writes failed; nothing of this job was written. */
-  | { readonly _tag: "WritesFailed"; readonly cause: Cause.Cause<unknown> }
+  | { readonly _tag: "WritesFailed"; readonly cause: Cause.Cause<JobFailure | SqlError.SqlError> }
   /**
    * The transaction did not commit, or its outcome is unknown (the connection dropped during
    * COMMIT, no answer in time, the acknowledger stopped). Fencing and the ledger make either case
@@ -31,14 +32,21 @@ export type SettleResult =
    */
   | { readonly _tag: "CommitFailed"; readonly cause: Cause.Cause<unknown> }
 
+/**
+ * Told the outcome of a settlement, once, on the acknowledger's fiber: it must be quick (fork
+ * anything slow) and cannot fail.
+ */
+export type Answer = (result: SettleResult) => Effect.Effect<void>
+
 interface Pending {
   readonly settlement: Settlement
-  readonly result: Deferred.Deferred<SettleResult>
+  readonly answer: Answer
   /** Watchdog rounds it has waited through. */
   waited: number
+  answered: boolean
 }
 
-const MAX_GROUP = 200
+const MAX_GROUP = 500
 /** How often the watchdog looks for jobs waiting too long. */
 const WATCH_EVERY = Duration.seconds(1)
 /** Beyond the settle timeout, how long a job waits for the acknowledger before the watchdog answers it. */
@@ -57,7 +65,7 @@ class AcknowledgerStopped extends Data.TaggedError("AcknowledgerStopped")<{ read
 }
 
 const stopped = Cause.fail(new AcknowledgerStopped({ reason: "the acknowledger stopped before settling the job" }))
-const unanswered = Cause.fail(new AcknowledgerStopped({ reason: "the acknowledger did not answer in time" }))
+const notAnswered = Cause.fail(new AcknowledgerStopped({ reason: "the acknowledger did not answer in time" }))
 
 /**
  * Group commit. Jobs that finish at about the same time are settled in one transaction per
@@ -86,7 +94,12 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     let closed = false
 
     const answer = (p: Pending, result: SettleResult) =>
-      Effect.zipRight(Deferred.succeed(p.result, result), Effect.sync(() => outstanding.delete(p)))
+      Effect.suspend(() => {
+        if (p.answered) return Effect.void
+        p.answered = true
+        outstanding.delete(p)
+        return p.answer(result)
+      })
 
     const settleGroup = (queue: QueueName, group: ReadonlyArray<Pending>) =>
       Effect.gen(function*() {
@@ -237,19 +250,31 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         loopFiber = yield* startLoop
       }
       const overdue = [...outstanding].filter((p) => ++p.waited > patience)
-      yield* Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: unanswered }), { discard: true })
+      yield* Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: notAnswered }), { discard: true })
     })
     yield* watch.pipe(Effect.repeat(Schedule.spaced(WATCH_EVERY)), Effect.forkScoped)
 
-    /** Waits for the transaction that settles this job (bounded: see the watchdog). */
-    const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
-      closed ? Effect.succeed({ _tag: "CommitFailed", cause: stopped }) : Effect.flatMap(Deferred.make<SettleResult>(), (result) => {
-        const p: Pending = { settlement, result, waited: 0 }
+    /**
+     * Hands the job to the next group commit without waiting for it; `answer` is told the outcome
+     * (bounded: see the watchdog). The worker's hot path: no fiber waits per job.
+     */
+    const submit = (settlement: Settlement, answer: Answer): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (closed) return answer({ _tag: "CommitFailed", cause: stopped })
+        const p: Pending = { settlement, answer, waited: 0, answered: false }
         outstanding.add(p)
-        return Effect.zipRight(Queue.offer(pending, p), Deferred.await(result))
+        return Queue.offer(pending, p)
       })
 
-    return { settle } as const
+    /** Waits for the transaction that settles this job (bounded: see the watchdog). */
+    const settle = (settlement: Settlement): Effect.Effect<SettleResult> =>
+      Effect.flatMap(Deferred.make<SettleResult>(), (result) =>
+        Effect.zipRight(
+          submit(settlement, (outcome) => Deferred.succeed(result, outcome)),
+          Deferred.await(result)
+        ))
+
+    return { settle, submit } as const
   })
 }) {
   /**
@@ -284,7 +309,9 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           yield* deliveries.forget(queue, [message])
           return { _tag: "Settled", duplicate } as const
         }).pipe(Effect.catchAllCause((cause) => Effect.succeed({ _tag: "CommitFailed", cause } as const)))
-      return Acknowledger.make({ settle })
+      const submit = (settlement: Settlement, answer: Answer) =>
+        settle(settlement).pipe(Effect.flatMap(answer), Effect.forkDaemon, Effect.asVoid)
+      return Acknowledger.make({ settle, submit })
     })
   )
 }

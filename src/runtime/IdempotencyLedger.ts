@@ -16,6 +16,38 @@ export type CompleteOutcome = "completed" | "duplicate" | "lease_lost"
 export const ledgerKey = (orgId: string, idempotencyKey: string) => `${orgId}\u0000${idempotencyKey}`
 const keyOf = (envelope: JobEnvelope) => ledgerKey(envelope.org_id, envelope.idempotency_key)
 
+const settleStatements = new Map<QueueName, string>()
+
+const settleStatement = (queue: QueueName) => {
+  let text = settleStatements.get(queue)
+  if (text === undefined) {
+    text = `WITH input AS (
+        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::uuid[], $4::text[], $5::uuid[])
+          AS i(msg_id, read_ct, org_id, idempotency_key, job_id)
+      ), moved AS (
+        DELETE FROM pgmq."q_${queue}" q USING input i
+        WHERE q.msg_id = i.msg_id AND q.read_ct = i.read_ct
+        RETURNING q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message
+      ), archived AS (
+        INSERT INTO pgmq."a_${queue}" (msg_id, read_ct, enqueued_at, vt, message)
+        SELECT msg_id, read_ct, enqueued_at, vt, message FROM moved
+      ), recorded AS (
+        INSERT INTO workers.job_ledger AS l (org_id, idempotency_key, job_id, queue_name, msg_id, worker_id)
+        SELECT i.org_id, i.idempotency_key, i.job_id, $6::text, i.msg_id, $7::text FROM input i JOIN moved m USING (msg_id)
+        ON CONFLICT (org_id, idempotency_key) DO NOTHING
+        RETURNING l.msg_id
+      ), forgotten AS (
+        -- only a redelivered message can have a record
+        DELETE FROM workers.deliveries d USING moved m
+        WHERE m.read_ct > 1 AND d.queue_name = $6::text AND d.msg_id = m.msg_id
+      )
+      SELECT i.msg_id, m.msg_id IS NOT NULL AS fenced, r.msg_id IS NOT NULL AS fresh
+      FROM input i LEFT JOIN moved m USING (msg_id) LEFT JOIN recorded r USING (msg_id)`
+    settleStatements.set(queue, text)
+  }
+  return text
+}
+
 /**
  * `(org_id, idempotency_key)` → completed. A key is recorded in the transaction that
  * acknowledges its job, so "completed" and "acknowledged" can never disagree.
@@ -59,22 +91,31 @@ export class IdempotencyLedger extends Effect.Service<IdempotencyLedger>()("runt
     })
 
     /**
-     * For jobs with no writes of their own: fence, record and archive in one statement (one
-     * round trip, one commit) — see migration 0007. Returns the outcome per message.
+     * For jobs with no writes of their own: fence, archive and record in one statement (one round
+     * trip, one commit), text fixed per queue. The DELETE is the fence: it takes only a message
+     * whose delivery count is still the job's, and waits for a transaction that holds the row (a
+     * lease extension) before it decides. What `workers.complete_jobs` (migration 0010) does, but
+     * without its SQL being built and planned on every call. Returns the outcome per message.
      */
-    const completeAndArchive = Effect.fn("IdempotencyLedger.completeAndArchive")(
+    const completeAndArchive = Effect.fnUntraced(
       function*(queue: QueueName, jobs: ReadonlyArray<LedgerEntry & { readonly readCt: number }>) {
-        const rows = yield* sql<{ readonly settled_msg_id: string; readonly outcome: CompleteOutcome }>`
-          SELECT settled_msg_id, outcome FROM workers.complete_jobs(
-            ${queue}::text,
-            ${jobs.map((j) => j.msgId)}::bigint[],
-            ${jobs.map((j) => j.readCt)}::integer[],
-            ${jobs.map((j) => j.envelope.org_id)}::uuid[],
-            ${jobs.map((j) => j.envelope.idempotency_key)}::text[],
-            ${jobs.map((j) => j.envelope.job_id)}::uuid[],
-            ${identity.workerId}::text
-          )`
-        return new Map(rows.map((row) => [Number(row.settled_msg_id) as MessageId, row.outcome]))
+        const rows = yield* sql.unsafe<{ readonly msg_id: string; readonly fenced: boolean; readonly fresh: boolean }>(
+          settleStatement(queue),
+          [
+            jobs.map((j) => j.msgId),
+            jobs.map((j) => j.readCt),
+            jobs.map((j) => j.envelope.org_id),
+            jobs.map((j) => j.envelope.idempotency_key),
+            jobs.map((j) => j.envelope.job_id),
+            queue,
+            identity.workerId
+          ]
+        )
+        const outcomes = new Map<MessageId, CompleteOutcome>()
+        for (const row of rows) {
+          outcomes.set(Number(row.msg_id) as MessageId, !row.fenced ? "lease_lost" : row.fresh ? "completed" : "duplicate")
+        }
+        return outcomes
       }
     )
 

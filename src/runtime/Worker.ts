@@ -1,72 +1,46 @@
-import { Cause, Clock, Duration, Effect, Either, Fiber, FiberSet, Layer, Option, Ref, Schedule } from "effect"
-import { Alert, Discord } from "../alerts/index.js"
+import { Cause, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule } from "effect"
+import { Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
-import type { DeadLetterReason, ErrorInfo } from "../deadletter/DeadLetter.js"
-import * as Envelope from "../envelope/index.js"
+import type * as Envelope from "../envelope/index.js"
 import { Heartbeat } from "../heartbeat/Heartbeat.js"
 import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
-import { Acknowledger, type Settlement } from "./Acknowledger.js"
-import { attemptsUsed, Deliveries, type DeliveryHistory, firstDelivery, type Held } from "./Deliveries.js"
+import { Acknowledger, type SettleResult } from "./Acknowledger.js"
+import { attemptsUsed, Deliveries, type Held } from "./Deliveries.js"
 import { JobHandler, noWrites, type Writes } from "./JobHandler.js"
-import { redeliveryDelaySeconds } from "./retryPolicy.js"
-import * as Slots from "./Slots.js"
+import * as Leases from "./Leases.js"
+import * as Outcomes from "./Outcomes.js"
+import * as Poller from "./Poller.js"
 import { WorkerIdentity } from "./WorkerIdentity.js"
-
-/** A read message with its envelope decoded (or the reason it is not one) and what its earlier deliveries left. */
-interface Taken {
-  readonly held: Held
-  readonly envelope: Either.Either<Envelope.JobEnvelope, Envelope.InvalidEnvelope>
-  readonly alreadyCompleted: boolean
-  readonly history: DeliveryHistory
-}
-
-const FIRST_IDLE_POLL = Duration.millis(5)
-/** Under load, how long the poller may wait for a whole batch of free slots before reading fewer. */
-const GATHER_WINDOW = Duration.millis(20)
-
-/** Tag, message and details of whatever a job failed with: typed error, defect or SQL error. */
-const errorInfo = (cause: Cause.Cause<unknown>): ErrorInfo => {
-  const failure = Option.orElse(Cause.failureOption(cause), () => Cause.dieOption(cause))
-  if (Option.isNone(failure)) return { tag: "Interrupted", message: "interrupted" }
-  const error = failure.value
-  if (typeof error === "object" && error !== null) {
-    const tagged = error as { readonly _tag?: unknown; readonly message?: unknown; readonly details?: unknown; readonly problems?: unknown }
-    const tag = typeof tagged._tag === "string" ? tagged._tag : error instanceof Error ? error.name : "Error"
-    const own = typeof tagged.message === "string" && tagged.message !== "" ? tagged.message : String(error)
-    // An SqlError says "Failed to execute statement"; what the database said is in its cause.
-    const cause = error instanceof Error ? error.cause : undefined
-    const message = cause instanceof Error && cause.message !== "" && !own.includes(cause.message)
-      ? `${own}: ${cause.message}`
-      : own
-    const details = tagged.details ?? tagged.problems
-    return details === undefined ? { tag, message } : { tag, message, details }
-  }
-  return { tag: "Error", message: String(error) }
-}
 
 const describe = (consumes: Consumes) => consumes._tag === "Queue" ? consumes.queue : `${consumes.prefix}*`
 
 const times = (n: number) => `${n} time${n === 1 ? "" : "s"}`
 
-/** Why a job is out of attempts, for its dead letter. */
-const exhausted = (history: DeliveryHistory, delivery: number, limit: number): ErrorInfo => ({
-  tag: "MaxAttemptsExceeded",
-  message: `out of attempts (limit ${limit}): failed ${times(history.failures)}, and took its worker down ${
-    times(history.crashes)
-  } while running alone (the process died or hung); delivered ${times(delivery)}`,
-  details: { failures: history.failures, crashes: history.crashes, deliveries: delivery, limit }
-})
+/** Handlers this fast on average let the poller read a few batches ahead of the free slots. */
+const READ_AHEAD_BELOW_MILLIS = 50
+const READ_AHEAD_BATCHES = 2
+/** Reads in flight at once while there is work. */
+const MAX_READS = 3
 
-/** The bound on writing a delivery's end when it is handed back (shutdown, failed commit). */
-const RELEASE_TIMEOUT = Duration.seconds(5)
+/** The tracer a program has when nobody installed one: job spans are only built for a real one. */
+const defaultTracer = Effect.runSync(Effect.tracer)
+
+/** One job of a read: what was taken, and whether its completion went to the group commit. */
+interface Job {
+  readonly taken: Poller.Taken
+  submitted: boolean
+}
 
 /**
- * The worker runtime: a Layer with no output. One poller fills the free slots of a bounded pool
- * of job fibers by reading batches from the consumed queues; each job is decoded, deduplicated,
- * handled under a lease, then acknowledged, retried later or dead-lettered. On shutdown it stops
- * reading, lets in-flight jobs finish within the grace period and hands the rest back.
+ * The worker runtime: a Layer with no output. The poller reads batches from the consumed queues
+ * whenever there is room; up to WORKER_CONCURRENCY jobs run at once, each in a fiber of its own,
+ * and while short jobs run one batch more is read ahead. A job whose handler is done hands its
+ * completion to the group commit and frees its slot at once, so reading, running and committing
+ * overlap. Leases keep every held message invisible; outcome routing dead-letters, retries or
+ * hands back what did not complete. On shutdown it stops reading, lets in-flight jobs finish within
+ * the grace period and hands the rest back.
  */
 export const layer = (consumes: Consumes): Layer.Layer<
   never,
@@ -82,7 +56,11 @@ export const layer = (consumes: Consumes): Layer.Layer<
     const heartbeat = yield* Heartbeat
     const discord = yield* Discord
     const identity = yield* WorkerIdentity
-    const vt = config.visibilityTimeoutSeconds
+    const capacity = config.concurrency
+    // A read waits for room for this many (unless nothing is left to run) and takes at most batchSize.
+    const batch = Math.min(config.batchSize, capacity)
+    // Jobs waiting for their commit hold messages too; beyond this many the poller waits.
+    const maxSettling = Math.max(200, 4 * (capacity + batch))
 
     const resolveQueues = consumes._tag === "Queue"
       ? Effect.succeed([consumes.queue])
@@ -102,295 +80,258 @@ export const layer = (consumes: Consumes): Layer.Layer<
       yield* refreshQueues.pipe(Effect.repeat(Schedule.spaced(config.queueRefresh)), Effect.delay(config.queueRefresh), Effect.forkScoped)
     }
 
-    // --- one job ---------------------------------------------------------------------------
+    const leases = yield* Leases.make(pgmq, config.visibilityTimeoutSeconds)
+    const outcomes = Outcomes.make({ config, acknowledger, deliveries, heartbeat, discord, identity })
+    const jobs = yield* FiberSet.make<void, never>()
+    const workerAnnotations = { service: identity.service, worker_id: identity.workerId }
+    const runFork = yield* FiberSet.runtime(jobs)().pipe(Effect.annotateLogs(workerAnnotations))
+    const traced = (yield* Effect.tracer) !== defaultTracer
 
-    /**
-     * Leases: while a job runs its message stays invisible to other workers. One keeper fiber
-     * extends, every third of the visibility timeout, the leases of the jobs that have been running
-     * at least that long (fenced by read_ct, so a lost lease is never extended for someone else).
-     */
-    const leaseEvery = Duration.seconds(Math.max(1, Math.floor(vt / 3)))
-    const running = new Map<string, { readonly held: Held; readonly since: number }>()
-    const leaseKey = (held: Held) => `${held.queue}/${held.message.msgId}`
-    const extendLeases = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const due = [...running.values()].filter((lease) => now - lease.since >= Duration.toMillis(leaseEvery))
-      const byQueue = new Map<QueueName, Array<Held>>()
-      for (const { held } of due) byQueue.set(held.queue, [...(byQueue.get(held.queue) ?? []), held])
-      yield* Effect.forEach(byQueue, ([queue, helds]) =>
-        pgmq.extendLeases(queue, helds.map((held) => held.message), vt).pipe(
-          Effect.flatMap(({ lost }) =>
-            Effect.forEach(lost, (msgId) =>
-              Effect.logWarning("lease lost: another delivery holds the message").pipe(
-                Effect.annotateLogs({ queue, msg_id: msgId })
-              ), { discard: true })
-          )
-        ), { discard: true })
-    }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("leases not extended", cause)))
-    yield* extendLeases.pipe(Effect.repeat(Schedule.spaced(leaseEvery)), Effect.forkScoped)
+    // --- the pool: what runs, what waits to run, what waits for its commit ------------------
 
-    /** From now on the keeper extends the lease (kept as it is for a suspect held since its read). */
-    const lease = (held: Held) =>
-      Effect.flatMap(Clock.currentTimeMillis, (since) =>
-        Effect.sync(() => {
-          if (!running.has(leaseKey(held))) running.set(leaseKey(held), { held, since })
-        }))
-    const withLease = <A, E, R>(held: Held, self: Effect.Effect<A, E, R>) =>
-      Effect.acquireUseRelease(lease(held), () => self, () => Effect.sync(() => running.delete(leaseKey(held))))
+    let running = 0
+    let settling = 0
+    let stopping = false
+    let aloneRunning = false
+    /** Mean handler time of recent jobs in ms; unknown until one has finished. */
+    let meanMillis: number | undefined
+    const ready: Array<Job> = []
+    /** Suspects read and held (their leases kept) until nothing else runs here. */
+    const suspects: Array<Poller.Taken> = []
+    const changed = yield* Queue.sliding<void>(1)
+    const wake = () => void Queue.unsafeOffer(changed, undefined)
+    yield* heartbeat.countInFlight(() => running)
 
-    /** Hands messages back unfinished, visible at once; no attempt is counted against them. */
-    const release = (queue: QueueName, helds: ReadonlyArray<Held>) =>
-      deliveries.release(queue, helds.map((held) => held.message)).pipe(
-        Effect.timeout(RELEASE_TIMEOUT),
-        Effect.catchAllCause((cause) =>
-          Effect.logWarning("could not hand the message back; it is delivered again when its lease expires", cause)
-        )
-      )
+    const readAhead = () => (meanMillis !== undefined && meanMillis < READ_AHEAD_BELOW_MILLIS ? READ_AHEAD_BATCHES * config.batchSize : 0)
 
-    const deadLetter = (held: Held, reason: DeadLetterReason, error: ErrorInfo) =>
-      Effect.gen(function*() {
-        const result = yield* acknowledger.settle({ _tag: "DeadLetter", held, input: { queue: held.queue, message: held.message, reason, error } })
-        if (result._tag !== "Settled") return yield* Effect.logWarning(`not dead-lettered (${result._tag})`)
-        yield* heartbeat.deadLettered
-        yield* Effect.logError(`dead-lettered: ${reason}`, error)
-        const envelope = held.message.message as { readonly job_id?: unknown; readonly trace_id?: unknown } | null
-        yield* discord.notify(Alert.DeadLettered({
-          queue: held.queue,
-          msgId: held.message.msgId,
-          reason,
-          readCt: held.message.readCt,
-          errorTag: error.tag,
-          errorMessage: error.message,
-          jobId: typeof envelope?.job_id === "string" ? envelope.job_id : null,
-          traceId: typeof envelope?.trace_id === "string" ? envelope.trace_id : null,
-          workerId: identity.workerId
-        }))
+    /** Settled or given up on: nothing of it is held any more. */
+    const done = (held: Held) =>
+      Effect.sync(() => {
+        leases.drop(held)
+        wake()
       })
 
-    /** A failed attempt: dead-letter what can never succeed, otherwise hand it back after the retry delay. */
-    const failed = (held: Held, cause: Cause.Cause<unknown>, attempt: number) =>
-      Effect.gen(function*() {
-        const error = errorInfo(cause)
-        yield* heartbeat.failed(`${error.tag}: ${error.message}`)
-        if (error.tag === "InvalidPayload") return yield* deadLetter(held, "invalid_payload", error)
-        if (error.tag === "Permanent") return yield* deadLetter(held, "permanent_failure", error)
-        if (attempt >= config.maxAttempts) return yield* deadLetter(held, "max_attempts_exceeded", error)
-        const delay = yield* redeliveryDelaySeconds(attempt)
-        const recorded = yield* deliveries.failed(held, delay, `${error.tag}: ${error.message}`.slice(0, 2000)).pipe(Effect.either)
-        if (Either.isLeft(recorded)) {
-          return yield* Effect.logWarning(
-            `attempt ${attempt} failed, and its retry could not be scheduled (${recorded.left.message}): the message is delivered again when its lease expires`,
-            error
-          )
-        }
-        yield* Effect.logWarning(
-          recorded.right ? `attempt ${attempt} failed; next delivery in ${delay}s` : `attempt ${attempt} failed; lease already lost`,
-          error
-        )
-      })
-
-    /** Whether the job gave its slot back early (see `Slots.handOff`). */
-    interface Slot {
-      handedOff: boolean
+    /** What the group commit said about a completion. */
+    const answer = (held: Held, attempt: number) => (result: SettleResult): Effect.Effect<void> => {
+      settling--
+      wake()
+      if (result._tag === "Settled") {
+        leases.drop(held)
+        return result.duplicate ? Effect.logDebug("duplicate: already completed elsewhere") : heartbeat.processed(1)
+      }
+      return Effect.sync(() => void runFork(Effect.ensuring(outcomes.unsettled(held, result, attempt), done(held))))
     }
 
-    const complete = (held: Held, envelope: Envelope.JobEnvelope, writes: Writes | undefined, slot: Slot, attempt: number) =>
-      Effect.gen(function*() {
-        const settlement: Settlement = writes === undefined
-          ? { _tag: "Complete", held, envelope }
-          : { _tag: "Complete", held, envelope, writes }
-        slot.handedOff = true
-        yield* slots.handOff
-        const result = yield* acknowledger.settle(settlement).pipe(Effect.ensuring(slots.settled))
-        switch (result._tag) {
-          case "Settled":
-            yield* heartbeat.processed(1)
-            return yield* Effect.logDebug(result.duplicate ? "duplicate: already completed elsewhere" : "completed")
-          case "WritesFailed":
-            return yield* failed(held, result.cause, attempt)
-          case "LeaseLost":
-            return yield* Effect.logWarning("lease lost before commit: another delivery will complete the job")
-          case "CommitFailed": {
-            const error = errorInfo(result.cause)
-            yield* heartbeat.failed(`commit failed: ${error.tag}: ${error.message}`)
-            yield* Effect.logWarning("commit failed or unconfirmed; the message will be delivered again", error)
-            return yield* release(held.queue, [held])
-          }
-        }
+    const complete = (job: Job, envelope: Envelope.JobEnvelope, writes: Writes, attempt: number) =>
+      Effect.suspend(() => {
+        const held = job.taken.held
+        job.submitted = true
+        settling++
+        return acknowledger.submit(
+          writes === noWrites ? { _tag: "Complete", held, envelope } : { _tag: "Complete", held, envelope, writes },
+          answer(held, attempt)
+        )
       })
+
+    const handle = (job: Job, envelope: Envelope.JobEnvelope, attempt: number) => {
+      const { held } = job.taken
+      return handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt, delivery: held.message.readCt })
+        .pipe(
+          Effect.matchCauseEffect({
+            onFailure: (cause) => Cause.isInterruptedOnly(cause) ? Effect.interrupt : outcomes.failed(held, cause, attempt),
+            onSuccess: (writes) => complete(job, envelope, writes, attempt)
+          })
+        )
+    }
 
     /**
      * One job. `alone`: a suspect, run while nothing else runs in this process, so that if it takes
      * the process down it takes down only itself (see Deliveries).
      */
-    const runJob = (taken: Taken, slot: Slot, alone: boolean) => {
+    const runJob = (job: Job, alone: boolean) => {
+      const { taken } = job
       const { held } = taken
-      const decoded = Either.getOrUndefined(taken.envelope)
+      if (Either.isLeft(taken.envelope)) {
+        return outcomes.deadLetter(held, "invalid_envelope", {
+          tag: "InvalidEnvelope",
+          message: taken.envelope.left.message,
+          details: taken.envelope.left.problems
+        })
+      }
+      const envelope = taken.envelope.right
+      if (taken.alreadyCompleted) return complete(job, envelope, noWrites, 1)
       const delivery = held.message.readCt
-      // One set of annotations per job, for its logs and its span.
-      const annotations = decoded === undefined
-        ? { queue: held.queue, msg_id: held.message.msgId }
-        : { queue: held.queue, msg_id: held.message.msgId, job_id: decoded.job_id, trace_id: decoded.trace_id }
-      return Effect.gen(function*() {
-        if (Either.isLeft(taken.envelope)) {
-          return yield* deadLetter(held, "invalid_envelope", {
-            tag: "InvalidEnvelope",
-            message: taken.envelope.left.message,
-            details: taken.envelope.left.problems
-          })
-        }
-        const envelope = taken.envelope.right
-        yield* withLease(
-          held,
-          Effect.gen(function*() {
-            if (taken.alreadyCompleted) return yield* complete(held, envelope, undefined, slot, 1)
-            let history = taken.history
-            if (alone) {
-              const marked = yield* deliveries.isolate(held)
-              if (Option.isNone(marked)) return yield* Effect.logWarning("lease lost before the job could run alone")
-              history = marked.value
-              yield* Effect.logInfo(
-                `running alone: delivery ${delivery} after one that ended without a trace (failed ${
-                  times(history.failures)
-                }, took its worker down ${times(history.crashes)} so far)`
-              )
-            }
-            if (attemptsUsed(history) >= config.maxAttempts) {
-              return yield* deadLetter(held, "max_attempts_exceeded", exhausted(history, delivery, config.maxAttempts))
-            }
-            const attempt = attemptsUsed(history) + 1
-            const outcome = yield* handler.handle({ envelope, queue: held.queue, msgId: held.message.msgId, attempt, delivery })
-              .pipe(Effect.exit)
-            if (outcome._tag === "Failure") {
-              if (Cause.isInterruptedOnly(outcome.cause)) return yield* Effect.interrupt
-              return yield* failed(held, outcome.cause, attempt)
-            }
-            yield* complete(held, envelope, outcome.value === noWrites ? undefined : outcome.value, slot, attempt)
-          })
-        )
-      }).pipe(
-        Effect.annotateLogs(annotations),
-        Effect.withSpan("Worker.job", {
-          attributes: decoded === undefined
-            ? annotations
-            : { ...annotations, "envelope.attempt": decoded.attempt, "delivery": delivery, "alone": alone },
-          captureStackTrace: false
-        }),
-        // Interrupted by shutdown before settling: hand the message back at once.
-        Effect.onInterrupt(() => release(held.queue, [held])),
-        Effect.catchAllCause((cause) => Effect.logError("job runner failed; the message will be delivered again", cause))
-      )
+      const body = alone
+        ? Effect.gen(function*() {
+          const marked = yield* deliveries.isolate(held)
+          if (Option.isNone(marked)) return yield* Effect.logWarning("lease lost before the job could run alone")
+          const history = marked.value
+          yield* Effect.logInfo(
+            `running alone: delivery ${delivery} after one that ended without a trace (failed ${
+              times(history.failures)
+            }, took its worker down ${times(history.crashes)} so far)`
+          )
+          if (attemptsUsed(history) >= config.maxAttempts) {
+            return yield* outcomes.deadLetter(held, "max_attempts_exceeded", Outcomes.exhausted(history, delivery, config.maxAttempts))
+          }
+          yield* handle(job, envelope, attemptsUsed(history) + 1)
+        })
+        : attemptsUsed(taken.history) >= config.maxAttempts
+        ? outcomes.deadLetter(held, "max_attempts_exceeded", Outcomes.exhausted(taken.history, delivery, config.maxAttempts))
+        : handle(job, envelope, attemptsUsed(taken.history) + 1)
+      if (!traced) return body
+      return Effect.withSpan(body, "Worker.job", {
+        attributes: {
+          queue: held.queue,
+          msg_id: held.message.msgId,
+          job_id: envelope.job_id,
+          trace_id: envelope.trace_id,
+          "envelope.attempt": envelope.attempt,
+          delivery,
+          alone
+        },
+        captureStackTrace: false
+      })
     }
 
-    // --- the poller ----------------------------------------------------------------------------
+    /** The job's logs carry its queue, message and, for a valid envelope, job and trace ids. */
+    const annotationsOf = (taken: Poller.Taken) => {
+      const entries: Array<readonly [string, unknown]> = [["queue", taken.held.queue], ["msg_id", taken.held.message.msgId]]
+      if (Either.isRight(taken.envelope)) {
+        entries.push(["job_id", taken.envelope.right.job_id], ["trace_id", taken.envelope.right.trace_id])
+      }
+      return HashMap.fromIterable(entries)
+    }
 
-    const slots = yield* Slots.make(config.concurrency, config.batchSize, GATHER_WINDOW)
-    const jobs = yield* FiberSet.make<void, never>()
-    const rotation = yield* Ref.make(0)
-
-    /** Up to `wanted` messages, starting from a different queue each round so none starves. */
-    const readRound = (wanted: number) =>
-      Effect.gen(function*() {
-        const all = yield* Ref.get(queues)
-        const start = yield* Ref.getAndUpdate(rotation, (n) => n + 1)
-        const taken: Array<Taken> = []
-        for (let i = 0; i < all.length && taken.length < wanted; i++) {
-          const queue = all[(start + i) % all.length]!
-          const read = yield* pgmq.readWithLedger(queue, { visibilityTimeout: vt, quantity: wanted - taken.length })
-          // Only a redelivered message has a past worth a query.
-          const histories = read.some((r) => r.message.readCt > 1)
-            ? yield* deliveries.history(queue, read.map((r) => r.message))
-            : undefined
-          for (const { completed, message } of read) {
-            taken.push({
-              held: { queue, message },
-              envelope: Envelope.decodeEither(message.message),
-              alreadyCompleted: completed,
-              history: histories?.get(message.msgId) ?? firstDelivery
+    const start = (taken: Poller.Taken, alone: boolean) => {
+      const job: Job = { taken, submitted: false }
+      const began = performance.now()
+      running++
+      if (alone) aloneRunning = true
+      const fiber = runFork(
+        runJob(job, alone).pipe(
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.interrupt
+              : Effect.logError("job runner failed; the message will be delivered again", cause)
+          )
+        ),
+        {
+          updateRefs: (refs, fiberId) =>
+            FiberRefs.updateAs(refs, {
+              fiberId,
+              fiberRef: FiberRef.currentLogAnnotations,
+              value: HashMap.union(FiberRefs.getOrDefault(refs, FiberRef.currentLogAnnotations), annotationsOf(taken))
             })
-          }
         }
-        return taken
+      )
+      fiber.addObserver((exit) => {
+        running--
+        if (alone) aloneRunning = false
+        const took = performance.now() - began
+        meanMillis = meanMillis === undefined ? took : 0.9 * meanMillis + 0.1 * took
+        // Interrupted (shutdown) before its completion was handed over: released by the drain.
+        if (!job.submitted && !Exit.isInterrupted(exit)) leases.drop(taken.held)
+        fill()
+        wake()
       })
+    }
+
+    /** Starts ready jobs while there are free slots (none while a suspect runs alone). */
+    const fill = () => {
+      while (!stopping && !aloneRunning && running < capacity && ready.length > 0) start(ready.shift()!.taken, false)
+    }
 
     /** A suspect that would run its handler (and is not out of attempts already) must run alone. */
-    const mustRunAlone = (taken: Taken) =>
+    const mustRunAlone = (taken: Poller.Taken) =>
       taken.history.suspect && Either.isRight(taken.envelope) && !taken.alreadyCompleted &&
       attemptsUsed(taken.history) < config.maxAttempts
 
-    /** Suspects read and held (their leases kept) until nothing else runs here. */
-    const suspects: Array<Taken> = []
-
-    const start = (taken: Taken, alone: boolean) =>
-      Effect.gen(function*() {
-        yield* heartbeat.jobStarted
-        const slot: Slot = { handedOff: false }
-        yield* FiberSet.run(
-          jobs,
-          runJob(taken, slot, alone).pipe(
-            Effect.ensuring(Effect.zipRight(heartbeat.jobEnded, Effect.suspend(() => slot.handedOff ? Effect.void : slots.release(1))))
-          )
-        )
+    const deliver = (taken: ReadonlyArray<Poller.Taken>) =>
+      Effect.sync(() => {
+        const now = Date.now()
+        for (const t of taken) {
+          leases.hold(t.held, now)
+          if (mustRunAlone(t)) suspects.push(t)
+          else ready.push({ taken: t, submitted: false })
+        }
+        fill()
+        // The room reserved for this read is free again, whatever it found.
+        wake()
       })
 
-    /** Waits until nothing runs, then runs the next suspect by itself to its end. */
+    const waitForChange = Queue.take(changed)
+
+    /**
+     * Waits until nothing runs, waits to run or waits for its commit, then runs the next suspect by
+     * itself to its end (its commit included).
+     */
     const runNextSuspect = Effect.gen(function*() {
-      yield* FiberSet.awaitEmpty(jobs)
-      const free = yield* slots.acquire
-      yield* slots.release(free - 1)
-      // Held until it has started, so that a shutdown in between still hands it back.
-      yield* start(suspects[0]!, true)
-      suspects.shift()
-      yield* FiberSet.awaitEmpty(jobs)
+      while (running > 0 || ready.length > 0 || settling > 0) yield* waitForChange
+      start(suspects.shift()!, true)
+      while (running > 0 || settling > 0) yield* waitForChange
     })
 
-    const idleDelay = yield* Ref.make(FIRST_IDLE_POLL)
-    const pollOnce = Effect.gen(function*() {
-      if (suspects.length > 0) return yield* runNextSuspect
-      const free = yield* slots.acquire
-      const taken = yield* readRound(free).pipe(Effect.onError(() => slots.release(free)))
-      const together = taken.filter((t) => !mustRunAlone(t))
-      yield* slots.release(free - together.length)
-      if (taken.length === 0) {
-        const delay = yield* Ref.getAndUpdate(idleDelay, (d) => Duration.min(Duration.times(d, 2), config.idlePoll))
-        return yield* Effect.sleep(delay)
+    /** Room promised to reads in flight. */
+    let reserved = 0
+
+    /**
+     * Room for a read: slots free (counting the jobs ready to run and the reads in flight), plus
+     * read-ahead while jobs are short. Reads stay batched under load: it waits for a whole batch of
+     * room unless nothing is left to run.
+     */
+    const room = Effect.gen(function*() {
+      while (true) {
+        if (suspects.length > 0) {
+          yield* runNextSuspect
+          continue
+        }
+        const free = capacity + readAhead() - running - ready.length - reserved
+        if (settling < maxSettling && (free >= batch || (free > 0 && ready.length === 0 && reserved === 0))) {
+          const wanted = Math.min(free, config.batchSize)
+          reserved += wanted
+          return wanted
+        }
+        yield* waitForChange
       }
-      yield* Ref.set(idleDelay, FIRST_IDLE_POLL)
-      for (const suspect of taken.filter(mustRunAlone)) {
-        yield* lease(suspect.held)
-        suspects.push(suspect)
-      }
-      for (const job of together) yield* start(job, false)
     })
 
-    const poller = yield* pollOnce.pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.logError("poll failed; retrying", cause).pipe(Effect.zipRight(Effect.sleep("1 second")))
-      ),
-      Effect.forever,
-      Effect.annotateLogs({ service: identity.service, worker_id: identity.workerId }),
-      Effect.forkScoped
-    )
+    const poller = yield* Poller.make({
+      config,
+      pgmq,
+      deliveries,
+      queues,
+      room,
+      deliver: (taken, wanted) => Effect.zipRight(Effect.sync(() => void (reserved -= wanted)), deliver(taken)),
+      maxReads: MAX_READS
+    })
+    const polling = yield* poller.loop.pipe(Effect.annotateLogs(workerAnnotations), Effect.forkScoped)
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* heartbeat.setStatus("draining")
         yield* Effect.logInfo("stopping: no new jobs; waiting for jobs in flight")
-        yield* Fiber.interrupt(poller)
+        yield* Fiber.interrupt(polling)
+        stopping = true
+        yield* poller.settled
         const drained = yield* FiberSet.awaitEmpty(jobs).pipe(
           Effect.interruptible,
           Effect.timeout(config.shutdownGrace),
           Effect.isSuccess
         )
         if (!drained) {
-          const left = yield* FiberSet.size(jobs)
-          yield* Effect.logWarning(`${left} job(s) still running after the grace period; handing their messages back`)
+          yield* Effect.logWarning(`${running} job(s) still running after the grace period; handing their messages back`)
           yield* FiberSet.clear(jobs)
         }
-        const unrun = suspects.splice(0).map((taken) => taken.held)
-        for (const held of unrun) running.delete(leaseKey(held))
-        for (const queue of new Set(unrun.map((held) => held.queue))) {
-          yield* release(queue, unrun.filter((held) => held.queue === queue))
+        // Completions already handed over are answered (committed, or given up on) before the rest goes back.
+        yield* Effect.gen(function*() {
+          while (settling > 0) yield* waitForChange
+          yield* FiberSet.awaitEmpty(jobs)
+        }).pipe(Effect.interruptible, Effect.timeout(Duration.seconds(config.visibilityTimeoutSeconds)), Effect.ignore)
+        const unfinished = leases.all()
+        for (const held of unfinished) leases.drop(held)
+        for (const queue of new Set(unfinished.map((held) => held.queue))) {
+          yield* outcomes.release(queue, unfinished.filter((held) => held.queue === queue))
         }
       })
     )
