@@ -255,5 +255,96 @@ describe("API: jobs", () => {
         assert.strictEqual(found.msg_id, directMsgId)
         assert.strictEqual(found.queue, "probe_main")
       }))
+
+    const batch = (body: unknown, queue = "probe_main") =>
+      raw(`/v1/jobs/${queue}/batch`, {
+        method: "POST",
+        headers: authorized({ "content-type": "application/json" }),
+        body: JSON.stringify(body)
+      })
+
+    it.effect("batch: created, duplicate (in the batch, of an earlier job, of a completed key), invalid and conflict, each at its index", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const client = yield* ApiTest.client()
+        const earlier = (yield* client.jobs.enqueue({ path: { queue: "probe_main" }, payload: job() })) as JobAccepted
+        const earlierKey = (yield* sql<{ key: string }>`
+          SELECT idempotency_key AS key FROM workers.job_requests WHERE job_id = ${earlier.job_id}::uuid`)[0]!.key
+        const completedKey = randomUUID()
+        const completedJob = randomUUID()
+        yield* sql`INSERT INTO workers.job_ledger (org_id, idempotency_key, job_id, queue_name, msg_id, worker_id)
+          VALUES (${ORG}::uuid, ${completedKey}, ${completedJob}::uuid, 'probe_main', 9998, 'elsewhere')`
+        const fresh = [job(), job(), job()]
+        const body = {
+          jobs: [
+            fresh[0],
+            { ...job(), org_id: "not-a-uuid", entity_type: "debtor" },
+            fresh[1],
+            { ...fresh[0], job_id: randomUUID() },
+            job({ idempotency_key: earlierKey }),
+            job({ idempotency_key: completedKey }),
+            job({ job_id: earlier.job_id }),
+            fresh[2]
+          ]
+        }
+        const response = yield* batch(body)
+        assert.strictEqual(response.status, 200)
+        const results = response.json.results as Array<Record<string, unknown>>
+        assert.deepStrictEqual(results.map((r) => [r.index, r.status]), [
+          [0, "created"],
+          [1, "invalid"],
+          [2, "created"],
+          [3, "duplicate"],
+          [4, "duplicate"],
+          [5, "duplicate"],
+          [6, "conflict"],
+          [7, "created"]
+        ])
+        assert.deepStrictEqual(
+          [response.json.created, response.json.duplicates, response.json.invalid, response.json.conflicts],
+          [3, 3, 1, 1]
+        )
+        assert.deepStrictEqual((results[1]!.problems as Array<{ field: string }>).map((p) => p.field).sort(), ["entity_type", "org_id"])
+        // the duplicate within the batch names the job the batch created for that key
+        assert.strictEqual(results[3]!.job_id, results[0]!.job_id)
+        assert.strictEqual(results[3]!.msg_id, results[0]!.msg_id)
+        assert.strictEqual(results[4]!.job_id, earlier.job_id)
+        assert.strictEqual(results[5]!.job_id, completedJob)
+        assert.include(String(results[6]!.message), earlier.job_id)
+        // exactly one message per created job, in input order, and the keys recorded
+        for (const item of [fresh[0]!, fresh[1]!, fresh[2]!]) assert.strictEqual(yield* messagesWithKey(item.idempotency_key), 1)
+        const ids = [results[0]!, results[2]!, results[7]!].map((r) => Number(r.msg_id))
+        assert.deepStrictEqual([...ids].sort((a, b) => a - b), ids)
+        assert.strictEqual(yield* messagesWithKey(completedKey), 0)
+        // the same batch again creates nothing
+        const again = yield* batch(body)
+        assert.deepStrictEqual([again.json.created, again.json.duplicates], [0, 6])
+        for (const item of fresh) assert.strictEqual(yield* messagesWithKey(item.idempotency_key), 1)
+      }))
+
+    it.effect("batch: concurrent batches sharing keys send each key once", () =>
+      Effect.gen(function*() {
+        const shared = Array.from({ length: 50 }, () => job())
+        const bodies = Array.from({ length: 6 }, () => ({ jobs: [...shared].sort(() => Math.random() - 0.5).concat([job()]) }))
+        const responses = yield* Effect.all(bodies.map((body) => batch(body)), { concurrency: "unbounded" })
+        assert.deepStrictEqual(responses.map((r) => r.status), Array(6).fill(200))
+        const created = responses.reduce((sum, r) => sum + (r.json.created as number), 0)
+        assert.strictEqual(created, 50 + 6)
+        for (const item of shared) assert.strictEqual(yield* messagesWithKey(item.idempotency_key), 1)
+      }))
+
+    it.effect("batch: a body without jobs, an empty list, more than 1,000 envelopes and an unknown queue are 4xx saying why", () =>
+      Effect.gen(function*() {
+        const missing = yield* batch([job()])
+        assert.strictEqual(missing.status, 400)
+        const empty = yield* batch({ jobs: [] })
+        assert.strictEqual(empty.status, 400)
+        assert.include(empty.text, "at least one envelope")
+        const tooMany = yield* batch({ jobs: Array.from({ length: 1_001 }, () => ({})) })
+        assert.strictEqual(tooMany.status, 400)
+        assert.include(tooMany.text, "at most 1000 envelopes")
+        const unknown = yield* batch({ jobs: [job()] }, "no_such_queue")
+        assert.strictEqual(unknown.status, 404)
+      }))
   })
 })

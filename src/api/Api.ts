@@ -20,6 +20,8 @@ import {
   UnsupportedMediaType
 } from "./errors.js"
 import {
+  BatchEnqueued,
+  BatchEnqueueRequest,
   BatchParams,
   BatchView,
   BulkReplayRequest,
@@ -102,6 +104,17 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
       .addError(Conflict)
       .addError(InvalidEnvelope, { status: 422 })
       .annotate(OpenApi.Summary, "Enqueue a job (idempotent by org_id and idempotency_key)")
+  )
+  .add(
+    HttpApiEndpoint.post("enqueueBatch", "/v1/jobs/:queue/batch")
+      .setPath(Schema.Struct({ queue: Schema.String }))
+      .setPayload(BatchEnqueueRequest)
+      .addSuccess(BatchEnqueued)
+      .addError(NotFound)
+      .annotate(
+        OpenApi.Summary,
+        "Enqueue up to 1,000 jobs in one transaction, each answered on its own: created, duplicate, invalid or conflict"
+      )
   )
   .add(
     HttpApiEndpoint.get("status", "/v1/jobs/:job_id")

@@ -68,6 +68,48 @@ export class JobAccepted extends Schema.Class<JobAccepted>("JobAccepted")({
   trace_id: Schema.String
 }, HttpApiSchema.annotations({ status: 202, description: "Enqueued" })) {}
 
+/** Most envelopes `POST /v1/jobs/{queue}/batch` takes at once. */
+export const MAX_BATCH_ENVELOPES = 1000
+
+export const BatchEnqueueRequest = Schema.Struct({
+  jobs: Schema.Array(EnvelopeBody).pipe(
+    Schema.minItems(1, { message: () => "jobs must hold at least one envelope" }),
+    Schema.maxItems(MAX_BATCH_ENVELOPES, { message: () => `jobs may hold at most ${MAX_BATCH_ENVELOPES} envelopes` })
+  )
+}).annotations({ identifier: "BatchEnqueueRequest" })
+
+const FieldProblem = Schema.Struct({ field: Schema.String, problem: Schema.String })
+
+/** One envelope's outcome, at its index in the request. */
+export const BatchItemResult = Schema.Union(
+  Schema.Struct({
+    index: Schema.Number,
+    status: Schema.Literal("created"),
+    job_id: Schema.String,
+    msg_id: Schema.Number,
+    trace_id: Schema.String
+  }),
+  Schema.Struct({
+    index: Schema.Number,
+    status: Schema.Literal("duplicate"),
+    job_id: Schema.String,
+    msg_id: Schema.Number,
+    queue: Schema.String,
+    enqueued_at: Timestamp
+  }),
+  Schema.Struct({ index: Schema.Number, status: Schema.Literal("invalid"), problems: Schema.Array(FieldProblem) }),
+  Schema.Struct({ index: Schema.Number, status: Schema.Literal("conflict"), message: Schema.String })
+)
+
+export class BatchEnqueued extends Schema.Class<BatchEnqueued>("BatchEnqueued")({
+  queue: Schema.String,
+  created: Schema.Number,
+  duplicates: Schema.Number,
+  invalid: Schema.Number,
+  conflicts: Schema.Number,
+  results: Schema.Array(BatchItemResult)
+}, { description: "Each envelope's outcome: created, duplicate (of the job named), invalid (its field problems) or conflict" }) {}
+
 export class JobAlreadyEnqueued extends Schema.Class<JobAlreadyEnqueued>("JobAlreadyEnqueued")({
   job_id: Schema.String,
   msg_id: Schema.Number,

@@ -44,7 +44,9 @@ const job = () =>
 const startApi = (url: Redacted.Redacted<string>, port: number) =>
   Effect.acquireRelease(
     Effect.async<ReturnType<typeof spawn>, Error>((resume) => {
-      const child = spawn(process.execPath, [apiScript], {
+      // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/api-profile", profiles the API under load.
+      const nodeArgs = (process.env["BENCH_API_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "")
+      const child = spawn(process.execPath, [...nodeArgs, apiScript], {
         env: {
           PATH: process.env["PATH"] ?? "",
           SUPABASE_DB_URL: Redacted.value(url),
@@ -121,6 +123,47 @@ const load = (port: number, connections: number, seconds: number = DURATION_SECO
     }
   })
 
+const BATCH_ENVELOPES = 500
+
+const loadBatches = (port: number, connections: number, seconds: number = DURATION_SECONDS) =>
+  Effect.promise(async (): Promise<LoadResult> => {
+    const autocannon = (await import("autocannon")).default
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}/v1/jobs/${QUEUE}/batch`,
+      method: "POST",
+      connections,
+      duration: seconds,
+      headers: { "content-type": "application/json", "x-api-key": API_KEY },
+      requests: [{
+        method: "POST",
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ jobs: Array.from({ length: BATCH_ENVELOPES }, () => Envelope.encode(job())) })
+        })
+      }]
+    })
+    return {
+      requests: result.requests.total,
+      perSecond: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      failures: result.non2xx + result.errors + result.timeouts
+    }
+  })
+
+/** `batches` batches of BATCH_ENVELOPES through `enqueue`, `concurrency` at a time; envelopes per second. */
+const batchRate = <E, R>(
+  batches: number,
+  concurrency: number,
+  enqueue: (envelopes: ReadonlyArray<Envelope.JobEnvelope>) => Effect.Effect<unknown, E, R>
+) =>
+  Effect.gen(function*() {
+    const all = Array.from({ length: batches }, () => Array.from({ length: BATCH_ENVELOPES }, job))
+    const started = performance.now()
+    yield* Effect.forEach(all, enqueue, { concurrency, discard: true })
+    return (batches * BATCH_ENVELOPES) / ((performance.now() - started) / 1000)
+  })
+
 /** `n` jobs through `enqueue` with `concurrency` at a time; jobs per second. */
 const rate = <E, R>(n: number, concurrency: number, enqueue: (envelope: Envelope.JobEnvelope) => Effect.Effect<unknown, E, R>) =>
   Effect.gen(function*() {
@@ -178,6 +221,30 @@ const program = Effect.gen(function*() {
           fmt(send).padStart(12),
           fmt(enqueue).padStart(15),
           `${fmt(result.perSecond / enqueue, 2)}×`.padStart(19)
+        ].join(" ")
+      )
+      yield* pgmq.purge(QUEUE)
+    }
+
+    yield* Console.log(
+      `\nbatch = POST /v1/jobs/bench_api/batch with ${BATCH_ENVELOPES} envelopes per request, unique keys; direct = JobRequests.enqueueMany in this process`
+    )
+    yield* Console.log("connections   envelopes/s   requests/s   p50 ms   p99 ms   failures   API CPU µs/envelope   direct envelopes/s")
+    for (const connections of [1, 4]) {
+      const direct = yield* batchRate(20, connections, (envelopes) => jobs.enqueueMany(QUEUE, envelopes))
+      const cpuBefore = cpuSeconds(api.pid!)
+      const result = yield* loadBatches(port, connections)
+      const envelopes = result.requests * BATCH_ENVELOPES
+      yield* Console.log(
+        [
+          String(connections).padStart(11),
+          fmt(result.perSecond * BATCH_ENVELOPES).padStart(13),
+          fmt(result.perSecond, 1).padStart(12),
+          fmt(result.p50, 1).padStart(8),
+          fmt(result.p99, 1).padStart(8),
+          String(result.failures).padStart(10),
+          fmt(((cpuSeconds(api.pid!) - cpuBefore) * 1e6) / Math.max(1, envelopes), 1).padStart(21),
+          fmt(direct).padStart(20)
         ].join(" ")
       )
       yield* pgmq.purge(QUEUE)

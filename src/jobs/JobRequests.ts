@@ -71,6 +71,14 @@ const uniqueViolation = (error: SqlError) => {
 
 const decodeRecord = Schema.decodeUnknownOption(StoredRecord)
 
+/** One envelope's outcome in `enqueueMany`, in input order. */
+export type BatchItemResult = EnqueueResult | JobIdTaken
+
+/** Rounds of `enqueueMany`'s statement when concurrent requests keep taking the same keys first. */
+const BATCH_ATTEMPTS = 5
+
+const batchKey = (envelope: Envelope.JobEnvelope) => `${envelope.org_id}\u0000${envelope.idempotency_key}`
+
 interface KeyRow {
   readonly job_id: string
   readonly queue_name: string
@@ -166,6 +174,120 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
         } satisfies EnqueueResult
       }
     )
+
+    /**
+     * `enqueue` for many envelopes at once: the new ones are sent and their keys recorded by one
+     * statement (all of them, or none: a key a concurrent request recorded first makes the
+     * statement fail on the key and it runs again, that key now a duplicate). An envelope whose
+     * key came earlier in the same batch, or was enqueued or completed before, is a duplicate of
+     * that job; one whose job_id another key has is `JobIdTaken`. Results are in input order.
+     */
+    const enqueueMany = Effect.fn("JobRequests.enqueueMany")(
+      function*(queue: QueueName, envelopes: ReadonlyArray<Envelope.JobEnvelope>) {
+        yield* Effect.annotateCurrentSpan({ queue, envelopes: envelopes.length })
+        const first = new Map<string, number>()
+        envelopes.forEach((envelope, i) => {
+          if (!first.has(batchKey(envelope))) first.set(batchKey(envelope), i)
+        })
+        const results = new Map<string, BatchItemResult>()
+        const sentAt = new Map<number, Date>()
+        // Two keys of one batch naming the same job_id: the later one cannot have it.
+        const jobIds = new Set<string>()
+        const candidates = [...first.values()].map((i) => envelopes[i]!).filter((envelope) => {
+          if (!jobIds.has(envelope.job_id)) return jobIds.add(envelope.job_id)
+          results.set(batchKey(envelope), new JobIdTaken({ jobId: envelope.job_id }))
+          return false
+        })
+        for (let round = 1; ; round++) {
+          const outcome = yield* sendMany(queue, candidates.filter((e) => !results.has(batchKey(e))), sentAt).pipe(
+            Effect.map((sent) => ({ sent })),
+            Effect.catchTag("SqlError", (error) => {
+              const violated = uniqueViolation(error)
+              return (violated === KEY_CONSTRAINT || violated === JOB_ID_CONSTRAINT) && round < BATCH_ATTEMPTS
+                ? Effect.succeed({ retry: true as const })
+                : Effect.die(error)
+            })
+          )
+          if ("retry" in outcome) continue
+          for (const [key, result] of outcome.sent) results.set(key, result)
+          break
+        }
+        return envelopes.map((envelope, i): BatchItemResult => {
+          const result = results.get(batchKey(envelope))!
+          // A later envelope with the key of an earlier one is a duplicate of the job that one created.
+          return first.get(batchKey(envelope)) !== i && result._tag === "Enqueued"
+            ? { _tag: "Duplicate", jobId: result.jobId, msgId: result.msgId, queue: result.queue, enqueuedAt: sentAt.get(result.msgId)! }
+            : result
+        })
+      }
+    )
+
+    /**
+     * One round: envelopes whose job_id is taken are refused, those whose key exists answer the
+     * existing job, the rest are sent in one statement with their keys recorded.
+     */
+    const sendMany = (queue: QueueName, envelopes: ReadonlyArray<Envelope.JobEnvelope>, sentAt: Map<number, Date>) =>
+      Effect.gen(function*() {
+        const results = new Map<string, BatchItemResult>()
+        if (envelopes.length === 0) return results
+        const known = yield* sql<KeyRow & { readonly org_id: string; readonly idempotency_key: string; readonly taken_job_id: string | null }>`
+          WITH input AS (
+            SELECT * FROM unnest(${envelopes.map((e) => e.org_id)}::uuid[], ${envelopes.map((e) => e.idempotency_key)}::text[],
+              ${envelopes.map((e) => e.job_id)}::uuid[]) AS i(org_id, idempotency_key, job_id)
+          )
+          SELECT i.org_id::text, i.idempotency_key, k.job_id::text, k.queue_name, k.msg_id::text, k.at, t.job_id::text AS taken_job_id
+          FROM input i
+          LEFT JOIN LATERAL (
+            SELECT r.job_id, r.queue_name, r.msg_id, r.enqueued_at AS at FROM workers.job_requests r
+            WHERE r.org_id = i.org_id AND r.idempotency_key = i.idempotency_key
+            UNION ALL
+            SELECT l.job_id, l.queue_name, l.msg_id, l.completed_at AS at FROM workers.job_ledger l
+            WHERE l.org_id = i.org_id AND l.idempotency_key = i.idempotency_key
+            LIMIT 1
+          ) k ON true
+          LEFT JOIN workers.job_requests t ON t.job_id = i.job_id AND k.job_id IS NULL
+          WHERE k.job_id IS NOT NULL OR t.job_id IS NOT NULL`
+        for (const row of known) {
+          const key = `${row.org_id}\u0000${row.idempotency_key}`
+          results.set(
+            key,
+            row.job_id === null
+              ? new JobIdTaken({ jobId: row.taken_job_id! })
+              : { _tag: "Duplicate", jobId: row.job_id, msgId: Number(row.msg_id), queue: row.queue_name, enqueuedAt: row.at }
+          )
+        }
+        const fresh = envelopes.filter((e) => !results.has(batchKey(e)))
+        if (fresh.length === 0) return results
+        // send_batch returns the new ids in input order; a key or job_id taken meanwhile fails the
+        // whole statement, sends included.
+        const sent = yield* sql<{ readonly n: string; readonly msg_id: string; readonly enqueued_at: Date }>`
+          WITH sent AS MATERIALIZED (
+            SELECT s.msg_id, s.n FROM pgmq.send_batch(${queue}::text, ${
+          fresh.map((e) => JSON.stringify(Envelope.encode(e)))
+        }::jsonb[], 0::integer) WITH ORDINALITY AS s(msg_id, n)
+          ), recorded AS (
+            INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)
+            SELECT i.org_id, i.idempotency_key, i.job_id, ${queue}, s.msg_id, i.trace_id
+            FROM unnest(${fresh.map((e) => e.org_id)}::uuid[], ${fresh.map((e) => e.idempotency_key)}::text[],
+              ${fresh.map((e) => e.job_id)}::uuid[], ${fresh.map((e) => e.trace_id)}::uuid[]) WITH ORDINALITY
+              AS i(org_id, idempotency_key, job_id, trace_id, n)
+            JOIN sent s ON s.n = i.n
+            RETURNING msg_id, enqueued_at
+          )
+          SELECT s.n::text, s.msg_id::text, r.enqueued_at FROM sent s JOIN recorded r USING (msg_id)`
+        for (const row of sent) {
+          const envelope = fresh[Number(row.n) - 1]!
+          sentAt.set(Number(row.msg_id), row.enqueued_at)
+          results.set(batchKey(envelope), {
+            _tag: "Enqueued",
+            jobId: envelope.job_id,
+            msgId: Number(row.msg_id),
+            queue,
+            traceId: envelope.trace_id
+          })
+        }
+        return results
+      })
 
     const requestOf = (jobId: string) =>
       Effect.map(
@@ -321,7 +443,7 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
       })
     }, Effect.orDie)
 
-    return { enqueue, status } as const
+    return { enqueue, enqueueMany, status } as const
   }),
   dependencies: [QueueDirectory.Default]
 }) {}

@@ -1,11 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import * as Envelope from "../../envelope/index.js"
 import { JobRequests } from "../../jobs/JobRequests.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { Api } from "../Api.js"
 import { Conflict, NotFound } from "../errors.js"
-import { JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
+import { BatchEnqueued, type BatchItemResult, JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
 
 /** A W3C trace id (32 hex digits) written as a UUID, the envelope's format for trace_id. */
 const traceIdAsUuid = Effect.map(Effect.option(Effect.currentSpan), (span) =>
@@ -50,6 +50,43 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
             JobIdTaken: (error) => new Conflict({ message: error.message })
           })
         ))
+      .handle("enqueueBatch", ({ path, payload }) =>
+        Effect.gen(function*() {
+          const queue = yield* directory.resolve(path.queue, { forJobs: true })
+          const traceId = yield* traceIdAsUuid
+          const decoded = payload.jobs.map((body) => Envelope.decodeEither(withTraceId(body, traceId)))
+          const valid = decoded.flatMap((result, index) => (Either.isRight(result) ? [{ index, envelope: result.right }] : []))
+          const outcomes = yield* jobs.enqueueMany(queue, valid.map((v) => v.envelope))
+          const enqueued = new Map(valid.map(({ index }, i) => [index, outcomes[i]!] as const))
+          const results = decoded.map((result, index): typeof BatchItemResult.Type => {
+            if (Either.isLeft(result)) return { index, status: "invalid", problems: result.left.problems }
+            const outcome = enqueued.get(index)!
+            switch (outcome._tag) {
+              case "Enqueued":
+                return { index, status: "created", job_id: outcome.jobId, msg_id: outcome.msgId, trace_id: outcome.traceId }
+              case "Duplicate":
+                return {
+                  index,
+                  status: "duplicate",
+                  job_id: outcome.jobId,
+                  msg_id: outcome.msgId,
+                  queue: outcome.queue,
+                  enqueued_at: outcome.enqueuedAt
+                }
+              case "JobIdTaken":
+                return { index, status: "conflict", message: outcome.message }
+            }
+          })
+          const counted = (status: string) => results.filter((r) => r.status === status).length
+          return new BatchEnqueued({
+            queue,
+            created: counted("created"),
+            duplicates: counted("duplicate"),
+            invalid: counted("invalid"),
+            conflicts: counted("conflict"),
+            results
+          })
+        }).pipe(Effect.catchTags({ UnknownQueue: (error) => new NotFound({ message: error.message }) })))
       .handle("status", ({ path }) =>
         Effect.flatMap(jobs.status(path.job_id), (status) =>
           Option.match(status, {
