@@ -99,20 +99,17 @@ const cpuSeconds = (pid: number) => {
   }
 }
 
-const load = (port: number, connections: number, seconds: number = DURATION_SECONDS) =>
+/** autocannon POSTing a fresh `body()` to `path` for `seconds` from `connections` connections. */
+const post = (port: number, path: string, connections: number, seconds: number, body: () => string) =>
   Effect.promise(async (): Promise<LoadResult> => {
     const autocannon = (await import("autocannon")).default
     const result = await autocannon({
-      url: `http://127.0.0.1:${port}/v1/jobs/${QUEUE}`,
+      url: `http://127.0.0.1:${port}${path}`,
       method: "POST",
       connections,
       duration: seconds,
       headers: { "content-type": "application/json", "x-api-key": API_KEY },
-      requests: [{
-        method: "POST",
-        // a new key for every request: every enqueue sends a message
-        setupRequest: (request) => ({ ...request, body: JSON.stringify(job()) })
-      }]
+      requests: [{ method: "POST", setupRequest: (request) => ({ ...request, body: body() }) }]
     })
     return {
       requests: result.requests.total,
@@ -122,34 +119,16 @@ const load = (port: number, connections: number, seconds: number = DURATION_SECO
       failures: result.non2xx + result.errors + result.timeouts
     }
   })
+
+// A new key for every envelope: every enqueue sends a message.
+const load = (port: number, connections: number, seconds: number = DURATION_SECONDS) =>
+  post(port, `/v1/jobs/${QUEUE}`, connections, seconds, () => JSON.stringify(job()))
 
 const BATCH_ENVELOPES = 500
 
 const loadBatches = (port: number, connections: number, seconds: number = DURATION_SECONDS) =>
-  Effect.promise(async (): Promise<LoadResult> => {
-    const autocannon = (await import("autocannon")).default
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}/v1/jobs/${QUEUE}/batch`,
-      method: "POST",
-      connections,
-      duration: seconds,
-      headers: { "content-type": "application/json", "x-api-key": API_KEY },
-      requests: [{
-        method: "POST",
-        setupRequest: (request) => ({
-          ...request,
-          body: JSON.stringify({ jobs: Array.from({ length: BATCH_ENVELOPES }, () => Envelope.encode(job())) })
-        })
-      }]
-    })
-    return {
-      requests: result.requests.total,
-      perSecond: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      failures: result.non2xx + result.errors + result.timeouts
-    }
-  })
+  post(port, `/v1/jobs/${QUEUE}/batch`, connections, seconds, () =>
+    JSON.stringify({ jobs: Array.from({ length: BATCH_ENVELOPES }, () => Envelope.encode(job())) }))
 
 /** `batches` batches of BATCH_ENVELOPES through `enqueue`, `concurrency` at a time; envelopes per second. */
 const batchRate = <E, R>(
