@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Layer, Ref, Schema, TestClock } from "effect"
+import { Clock, Duration, Effect, Layer, Queue, Ref, Schema, Stream, TestClock } from "effect"
 import { Discord } from "../src/alerts/index.js"
-import { WorkerConfig } from "../src/config/index.js"
+import { WorkerConfig, type WorkerSettings } from "../src/config/index.js"
 import { DeadLetter } from "../src/deadletter/DeadLetter.js"
 import { Heartbeat } from "../src/heartbeat/Heartbeat.js"
+import { JobNotifications } from "../src/queue/JobNotifications.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { layerMemory as PgmqMemory } from "../src/queue/PgmqQueueMemory.js"
 import { DEAD_LETTER_QUEUE } from "../src/queue/catalog.js"
@@ -47,12 +48,12 @@ const FlakyHandler = Layer.effect(
 )
 
 /** The whole runtime in memory: no Postgres, time on the TestClock. */
-const inMemory = (maxAttempts: number) => {
+const inMemory = (maxAttempts: number, settings: Partial<WorkerSettings> = {}) => {
   const base = Layer.mergeAll(
     PgmqMemory,
     Heartbeat.layerMemory,
     Discord.layerNoop,
-    Layer.succeed(WorkerConfig, workerSettings({ maxAttempts })),
+    Layer.succeed(WorkerConfig, workerSettings({ maxAttempts, ...settings })),
     Layer.succeed(WorkerIdentity, WorkerIdentity.make("unit")),
     FlakyHandler.pipe(Layer.provideMerge(Attempts.Default))
   )
@@ -61,6 +62,9 @@ const inMemory = (maxAttempts: number) => {
   )
   return Acknowledger.layerMemory.pipe(Layer.provideMerge(services))
 }
+
+/** Lets every fiber run as far as it can without the clock moving. */
+const awaitIdle = Effect.forEach(Array.from({ length: 50 }), () => Effect.yieldNow(), { discard: true })
 
 const runFor = (millis: number) =>
   Effect.forEach(Array.from({ length: millis / 100 }), () => TestClock.adjust("100 millis"), { discard: true })
@@ -124,4 +128,28 @@ describe("worker runtime in memory (TestClock)", () => {
       assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
       assert.strictEqual((yield* pgmq.metrics(DEAD_LETTER_QUEUE)).queueLength, 0)
     }).pipe(Effect.provide(inMemory(2))))
+
+  it.scoped("an idle worker reads as soon as one of its queues is notified, not at its next poll", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      const notified = yield* Queue.unbounded<string>()
+      yield* Layer.build(
+        Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }).pipe(
+          Layer.provide(Layer.succeed(JobNotifications, { queues: Stream.fromQueue(notified) }))
+        )
+      )
+      // Idle long enough for the poll delay to reach its cap (10 s here).
+      yield* runFor(30_000)
+      yield* pgmq.send(PROBE_QUEUE, envelope({ succeed_on: 1 }, "k-other"))
+      // A notification for a queue it does not consume changes nothing ...
+      yield* Queue.offer(notified, "someone_elses_queue")
+      yield* awaitIdle
+      assert.isUndefined((yield* Ref.get(yield* Attempts))["k-other"])
+      // ... one for its queue makes it read at once, with the clock standing still.
+      yield* Queue.offer(notified, PROBE_QUEUE)
+      yield* awaitIdle
+      assert.lengthOf((yield* Ref.get(yield* Attempts))["k-other"]!, 1)
+    }).pipe(Effect.provide(inMemory(2, { idlePoll: Duration.seconds(10) }))))
 })

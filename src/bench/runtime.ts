@@ -1,6 +1,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -11,7 +12,8 @@ import * as Database from "../db/Database.js"
 import { migrate } from "../db/Migrations.js"
 import * as EmbeddedPostgres from "../dev/EmbeddedPostgres.js"
 import * as Envelope from "../envelope/index.js"
-import { PgmqQueue } from "../queue/PgmqQueue.js"
+import { JobNotifications } from "../queue/JobNotifications.js"
+import { CHANNEL, PgmqQueue } from "../queue/PgmqQueue.js"
 import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { IdempotencyLedger } from "../runtime/IdempotencyLedger.js"
@@ -47,7 +49,8 @@ const settings = (concurrency: number): WorkerSettings => ({
   maxAttempts: 5,
   idlePoll: Duration.millis(100),
   shutdownGrace: Duration.seconds(5),
-  queueRefresh: Duration.seconds(30)
+  queueRefresh: Duration.seconds(30),
+  listen: "auto"
 })
 
 /** Resolves the Deferred registered for a job id when its handler starts (pickup latency). */
@@ -66,8 +69,12 @@ const BenchHandler = Layer.succeed(
   })
 )
 
-const worker = (concurrency: number) =>
+/** Notifications of sends, as `node bin/worker.js` has them with WORKER_LISTEN on. */
+const listening = Layer.effect(JobNotifications, Effect.map(PgClient.PgClient, (client) => ({ queues: client.listen(CHANNEL).pipe(Stream.orDie) })))
+
+const worker = (concurrency: number, listen = false) =>
   WorkerRuntime.layer({ _tag: "Queue", queue: benchQueue }).pipe(
+    Layer.provide(listen ? listening : Layer.empty),
     Layer.provide(BenchHandler),
     Layer.provide(Layer.succeed(WorkerConfig, settings(concurrency))),
     Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make("bench"))),
@@ -170,11 +177,11 @@ const poissonGap = (perSecond: number) => Duration.millis(-Math.log(1 - Math.ran
  * Pickup latency (send committed → handler starts) under Poisson arrivals, the worker otherwise
  * idle; then this process's CPU while the worker idles (share of one core) and its RSS.
  */
-const pickupLatency = (samples: number, perSecond: number) =>
+const pickupLatency = (samples: number, perSecond: number, listen: boolean) =>
   Effect.scoped(Effect.gen(function*() {
     const pgmq = yield* PgmqQueue
     yield* freshQueue
-    yield* Layer.build(worker(10))
+    yield* Layer.build(worker(10, listen))
     yield* Effect.sleep("1 second")
     const idleFrom = process.cpuUsage()
     const idleStarted = performance.now()
@@ -307,12 +314,15 @@ const program = Effect.gen(function*() {
       }
     }
     if (process.env.BENCH_PICKUP === "0") return
-    const latency = yield* pickupLatency(400, 20)
-    yield* Console.log(
-      `\npickup latency (send committed → handler starts; ${latency.samples} jobs arriving as a Poisson process of ${latency.perSecond}/s; WORKER_IDLE_POLL_MS=100): p50 ${
-        fmt(latency.p50, 1)
-      } ms, p95 ${fmt(latency.p95, 1)} ms, p99 ${fmt(latency.p99, 1)} ms`
-    )
+    const latency = yield* pickupLatency(400, 20, false)
+    const woken = yield* pickupLatency(400, 20, true)
+    for (const [how, l] of [["polling only", latency], ["with LISTEN/NOTIFY", woken]] as const) {
+      yield* Console.log(
+        `${how === "polling only" ? "\n" : ""}pickup latency, ${how} (send committed → handler starts; ${l.samples} jobs arriving as a Poisson process of ${l.perSecond}/s; WORKER_IDLE_POLL_MS=100): p50 ${
+          fmt(l.p50, 1)
+        } ms, p95 ${fmt(l.p95, 1)} ms, p99 ${fmt(l.p99, 1)} ms`
+      )
+    }
     yield* Console.log(`idle worker: ${fmt(100 * latency.idleCore, 1)} % of a core (this process, 5 s)`)
     yield* Console.log(`bench process RSS (runtime + load generators + peers' libraries): idle ${mb(latency.idleRss)}, under load (peak) ${mb(peakRss)}`)
   }).pipe(Effect.provide(infrastructure))

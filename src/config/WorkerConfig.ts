@@ -23,7 +23,15 @@ export interface WorkerSettings {
   readonly shutdownGrace: Duration.Duration
   /** `WORKER_QUEUE_REFRESH` seconds: how often a queue family (`enforcement_*`) is re-resolved. */
   readonly queueRefresh: Duration.Duration
+  /**
+   * `WORKER_LISTEN`: whether an idle worker also LISTENs for sends (`auto`: unless the database URL
+   * is Supabase's transaction pooler). Polling stays the way every message is found.
+   */
+  readonly listen: ListenMode
 }
+
+export const ListenModes = ["auto", "on", "off"] as const
+export type ListenMode = (typeof ListenModes)[number]
 
 const bounded = (variable: string, fallback: number, min: number, max: number, unit = "") =>
   refine(
@@ -43,6 +51,11 @@ export class WorkerConfig extends Context.Tag("config/WorkerConfig")<WorkerConfi
     maxAttempts: bounded("WORKER_MAX_ATTEMPTS", 5, 1, 100),
     idlePoll: bounded("WORKER_IDLE_POLL_MS", 100, 10, 10_000, " ms").pipe(Config.map(Duration.millis)),
     shutdownGrace: bounded("WORKER_SHUTDOWN_GRACE", 20, 0, 3600, " seconds").pipe(Config.map(Duration.seconds)),
-    queueRefresh: bounded("WORKER_QUEUE_REFRESH", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds))
+    queueRefresh: bounded("WORKER_QUEUE_REFRESH", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds)),
+    listen: refine(
+      Config.string("WORKER_LISTEN").pipe(Config.withDefault("auto")),
+      "WORKER_LISTEN",
+      (value) => ((ListenModes as ReadonlyArray<string>).includes(value) ? undefined : `must be one of ${ListenModes.join(", ")}`)
+    ).pipe(Config.map((value) => value as ListenMode))
   })
 }

@@ -56,8 +56,10 @@ const reasonOf = (error: SqlError.SqlError, url: Redacted.Redacted<string>) => {
 }
 
 /**
- * The pool. Statements are never named (no prepared statements) and nothing relies on LISTEN or
- * session state, so Supabase's transaction pooler (port 6543) is as good as a direct connection.
+ * The pool. Statements are never named (no prepared statements) and nothing relies on session
+ * state, so Supabase's transaction pooler (port 6543) is as good as a direct connection. (Workers
+ * may LISTEN for a hint that a job was sent, on a connection of their own, never through the
+ * transaction pooler: see JobNotifications.)
  */
 const connect = (options: ConnectOptions) =>
   Effect.gen(function*() {

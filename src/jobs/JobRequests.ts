@@ -4,7 +4,7 @@ import { Data, Effect, Option, Schema } from "effect"
 import { StoredRecord } from "../deadletter/DeadLetters.js"
 import * as Envelope from "../envelope/index.js"
 import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
-import { type MessageId, PgmqQueue, type QueueMessage, sendCall } from "../queue/PgmqQueue.js"
+import { type MessageId, notifyCall, PgmqQueue, type QueueMessage, sendCall } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import type { QueueName } from "../queue/QueueName.js"
 
@@ -264,7 +264,7 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
           WITH sent AS MATERIALIZED (
             SELECT s.msg_id, s.n FROM pgmq.send_batch(${queue}::text, ${
           fresh.map((e) => JSON.stringify(Envelope.encode(e)))
-        }::jsonb[], 0::integer) WITH ORDINALITY AS s(msg_id, n)
+        }::jsonb[], 0::integer) WITH ORDINALITY AS s(msg_id, n), ${notifyCall(sql, queue)}
           ), recorded AS (
             INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)
             SELECT i.org_id, i.idempotency_key, i.job_id, ${queue}, s.msg_id, i.trace_id

@@ -4,6 +4,7 @@ import { Alert, Discord } from "../alerts/index.js"
 import { DatabaseConfig, layer as configLayer, LoggingConfig, StorageConfig, WorkerConfig } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import * as Logging from "../observability/Logging.js"
+import { JobNotifications } from "../queue/JobNotifications.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { WorkerIdentity } from "../runtime/index.js"
 import { services } from "../services/index.js"
@@ -28,6 +29,7 @@ const Alerts = Discord.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
 const MainLive = WorkerRuntime.layer(service.consumes).pipe(
   Layer.provide(service.handler),
   Layer.provide(NodeHttpClient.layerUndici),
+  Layer.provide(JobNotifications.layer),
   Layer.provide(Database.layer(`dragonfly-${service.name}`)),
   Layer.provide(Alerts),
   Layer.provide(Identity),

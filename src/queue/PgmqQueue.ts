@@ -117,8 +117,23 @@ export const sendCall = (
   queue: QueueName,
   message: unknown,
   options?: SendOptions
-): Statement.Fragment =>
-  sql`pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, ${options?.delaySeconds ?? 0}::integer)`
+): Statement.Fragment => {
+  const delay = options?.delaySeconds ?? 0
+  // A message visible at once also wakes the workers listening (delivered only if it commits).
+  return delay > 0
+    ? sql`pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, ${delay}::integer)`
+    : sql`(SELECT s.id FROM pgmq.send(${queue}::text, ${JSON.stringify(message)}::jsonb, 0::integer) AS s(id), ${notifyCall(sql, queue)})`
+}
+
+/**
+ * The channel our senders notify, in the sending transaction, with the queue's name as payload:
+ * Postgres delivers it when (and only if) the send commits (see JobNotifications).
+ */
+export const CHANNEL = "dragonfly_jobs"
+
+/** `pg_notify` of the job channel for `queue`, as a FROM item (one row). */
+export const notifyCall = (sql: SqlClient.SqlClient, queue: QueueName): Statement.Fragment =>
+  sql`pg_notify(${CHANNEL}::text, ${queue}::text)`
 
 const MESSAGE_COLUMNS = "msg_id, read_ct, enqueued_at, vt, message"
 const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -208,9 +223,10 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
     const sendBatch = Effect.fn("PgmqQueue.sendBatch")(
       function*(queue: QueueName, batch: ReadonlyArray<unknown>, options?: SendOptions) {
         if (batch.length === 0) return []
-        const rows = yield* sql`SELECT pgmq.send_batch(${queue}::text, ${
+        const delay = options?.delaySeconds ?? 0
+        const rows = yield* sql`SELECT s.id FROM pgmq.send_batch(${queue}::text, ${
           batch.map((message) => JSON.stringify(message))
-        }::jsonb[], ${options?.delaySeconds ?? 0}::integer) AS id`
+        }::jsonb[], ${delay}::integer) AS s(id)${delay > 0 ? sql`` : sql`, ${notifyCall(sql, queue)}`}`
         return yield* ids(rows)
       }
     )

@@ -1,4 +1,4 @@
-import { Duration, Effect, type Either, FiberSet, Ref } from "effect"
+import { Duration, Effect, type Either, FiberSet, Queue, Ref } from "effect"
 import type { WorkerSettings } from "../config/index.js"
 import * as Envelope from "../envelope/index.js"
 import type { PgmqQueue } from "../queue/PgmqQueue.js"
@@ -66,6 +66,7 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
       })
 
     const reads = yield* Effect.makeSemaphore(maxReads)
+    const nudges = yield* Queue.sliding<void>(1)
     const inFlight = yield* FiberSet.make<void, never>()
     /** Whether the last read that ended found nothing: then reads go one at a time, spaced out. */
     let idle = false
@@ -91,7 +92,8 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
         if (idle) {
           const delay = idleDelay
           idleDelay = Duration.min(Duration.times(idleDelay, 2), config.idlePoll)
-          yield* Effect.sleep(delay)
+          // A nudge (a send to one of our queues was notified) ends the wait early.
+          yield* Queue.take(nudges).pipe(Effect.timeoutOption(delay))
           yield* reads.withPermits(1)(read(yield* room))
           return
         }
@@ -107,6 +109,8 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
       /** The loop; interrupt it to stop reading. */
       loop: pollOnce.pipe(Effect.forever) as Effect.Effect<never>,
       /** Waits for the reads under way (after the loop was interrupted). */
-      settled: FiberSet.awaitEmpty(inFlight)
+      settled: FiberSet.awaitEmpty(inFlight),
+      /** Something was sent: an idle poller reads now rather than after its delay. */
+      nudge: Queue.offer(nudges, undefined).pipe(Effect.asVoid)
     } as const
   })

@@ -1,9 +1,10 @@
-import { Cause, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
 import type * as Envelope from "../envelope/index.js"
 import { Heartbeat } from "../heartbeat/Heartbeat.js"
 import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
+import { JobNotifications } from "../queue/JobNotifications.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { Acknowledger, type SettleResult } from "./Acknowledger.js"
@@ -306,6 +307,18 @@ export const layer = (consumes: Consumes): Layer.Layer<
       maxReads: MAX_READS
     })
     const polling = yield* poller.loop.pipe(Effect.annotateLogs(workerAnnotations), Effect.forkScoped)
+
+    // Where sends are notified, an idle worker reads as soon as one of its queues has a new message.
+    const notifications = yield* Effect.serviceOption(JobNotifications)
+    if (Option.isSome(notifications)) {
+      yield* notifications.value.queues.pipe(
+        Stream.runForEach((queue) =>
+          Effect.flatMap(Ref.get(queues), (consumed) => (consumed.includes(queue as QueueName) ? poller.nudge : Effect.void))
+        ),
+        Effect.annotateLogs(workerAnnotations),
+        Effect.forkScoped
+      )
+    }
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {

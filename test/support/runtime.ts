@@ -37,6 +37,7 @@ export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerS
   idlePoll: Duration.millis(50),
   shutdownGrace: Duration.seconds(5),
   queueRefresh: Duration.seconds(30),
+  listen: "auto",
   ...overrides
 })
 
