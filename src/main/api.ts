@@ -27,7 +27,7 @@ const MainLive = Server.layer().pipe(
 )
 
 Layer.launch(MainLive).pipe(
-  Effect.tapErrorCause(reportFailure),
+  Effect.tapErrorCause((cause) => reportFailure(cause)),
   Effect.provide(Logging.layer),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -1,3 +1,4 @@
+import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { run } from "../cli/index.js"
@@ -5,7 +6,7 @@ import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
 
 run(process.argv).pipe(
-  Effect.tapErrorCause(reportFailure),
+  Effect.tapErrorCause((cause) => reportFailure(cause, ValidationError.isValidationError)),
   Effect.provide(Layer.merge(NodeContext.layer, Logging.layer)),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -1,4 +1,3 @@
-import { ValidationError } from "@effect/cli"
 import { Cause, Console, Effect } from "effect"
 
 /** Failures whose message says everything an operator needs: printed alone, without a stack. */
@@ -28,13 +27,13 @@ const isOperatorFacing = (error: unknown): error is { readonly _tag: string; rea
 
 /**
  * Prints why the process is about to exit non-zero: a known failure as its message, anything else
- * as the full cause. Interruption (Ctrl-C, SIGTERM) is a clean stop and prints nothing; usage
- * errors were already printed by @effect/cli.
+ * as the full cause. Interruption (Ctrl-C, SIGTERM) is a clean stop and prints nothing, and so do
+ * failures `alreadyPrinted` says were shown (the CLI's usage errors: @effect/cli prints them).
  */
-export const reportFailure = <E>(cause: Cause.Cause<E>) => {
+export const reportFailure = <E>(cause: Cause.Cause<E>, alreadyPrinted: (error: unknown) => boolean = () => false) => {
   if (Cause.isInterruptedOnly(cause)) return Effect.void
   const failures: ReadonlyArray<unknown> = [...Cause.failures(cause), ...Cause.defects(cause)]
-  if (failures.length > 0 && failures.every(ValidationError.isValidationError)) return Effect.void
+  if (failures.length > 0 && failures.every(alreadyPrinted)) return Effect.void
   if (failures.length > 0 && failures.every(isOperatorFacing)) {
     return Console.error(failures.map((failure) => `error: ${failure.message}`).join("\n"))
   }

@@ -1,6 +1,6 @@
 import type { HttpClient } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
-import type { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import {
   CollectorConfig,
   CommsConfig,
@@ -12,12 +12,6 @@ import {
 } from "../config/index.js"
 import { Catalog, type Consumes } from "../queue/catalog.js"
 import type { JobHandler } from "../runtime/index.js"
-import { CommsServiceLive } from "./comms/CommsHandler.js"
-import { EnforcementHandlerLive } from "./enforcement/EnforcementHandler.js"
-import { IngestHandlerLive } from "./ingest/ImportHandler.js"
-import { ProbeHandlerLive } from "./probe/ProbeHandler.js"
-import { ScoreHandlerLive } from "./score/ScoreHandler.js"
-import { SimplicityHandlerLive } from "./simplicity/SimplicityHandler.js"
 
 /** What a handler may use: the database, HTTP, file storage, and the config sections it lists. */
 export type HandlerContext =
@@ -44,42 +38,51 @@ const consumesOf = (service: string): Consumes => {
   return entry.consumes
 }
 
+type HandlerLayer = Layer.Layer<JobHandler, InvalidConfiguration, HandlerContext>
+
+/**
+ * A handler whose module is loaded when its layer is built: a worker process loads the code (and
+ * the libraries) of its own service only, not those of the five others.
+ */
+const loaded = <M>(load: () => Promise<M>, handler: (module: M) => HandlerLayer): HandlerLayer =>
+  Layer.unwrapEffect(Effect.map(Effect.promise(load), handler))
+
 /** Every service `node bin/worker.js <service>` can run. */
 export const services: Record<string, ServiceDefinition> = {
   ingest: {
     name: "ingest",
     consumes: consumesOf("ingest"),
-    handler: IngestHandlerLive,
+    handler: loaded(() => import("./ingest/ImportHandler.js"), (m) => m.IngestHandlerLive),
     config: []
   },
   simplicity: {
     name: "simplicity",
     consumes: consumesOf("simplicity"),
-    handler: SimplicityHandlerLive,
+    handler: loaded(() => import("./simplicity/SimplicityHandler.js"), (m) => m.SimplicityHandlerLive),
     config: []
   },
   score: {
     name: "score",
     consumes: consumesOf("score"),
-    handler: ScoreHandlerLive,
+    handler: loaded(() => import("./score/ScoreHandler.js"), (m) => m.ScoreHandlerLive),
     config: []
   },
   enforcement: {
     name: "enforcement",
     consumes: consumesOf("enforcement"),
-    handler: EnforcementHandlerLive,
+    handler: loaded(() => import("./enforcement/EnforcementHandler.js"), (m) => m.EnforcementHandlerLive),
     config: [CollectorConfig, DraftingConfig, LegalRulesConfig]
   },
   comms: {
     name: "comms",
     consumes: consumesOf("comms"),
-    handler: CommsServiceLive,
+    handler: loaded(() => import("./comms/CommsHandler.js"), (m) => m.CommsServiceLive),
     config: [CommsConfig, LegalRulesConfig]
   },
   probe: {
     name: "probe",
     consumes: { _tag: "Family", prefix: "probe_" },
-    handler: ProbeHandlerLive,
+    handler: loaded(() => import("./probe/ProbeHandler.js"), (m) => m.ProbeHandlerLive),
     config: []
   }
 }

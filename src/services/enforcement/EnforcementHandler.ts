@@ -5,11 +5,13 @@ import { normaliseEmail, renderMessage, type ValidationNoticeData } from "../../
 import {
   type DraftKind,
   DraftRecord,
-  type EnforcementRecord,
   Drafter,
   DrafterOpenAi,
   DrafterTemplates,
-  fillTemplate,
+  fillTemplate
+} from "../../domain/enforcement/drafting/index.js"
+import {
+  type EnforcementRecord,
   type Parties,
   PlanRepository,
   planEnforcement,
