@@ -16,7 +16,7 @@ import { Outbox } from "../src/jobs/Outbox.js"
 import { LegalRulesConfig, OptionalCollectorConfig } from "../src/config/index.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { QueueDirectory } from "../src/queue/QueueDirectory.js"
-import { clockAt, newYorkToday } from "./support/clock.js"
+import { clockAt, nextNewYorkNoon } from "./support/clock.js"
 import { smsServer } from "./support/smsServer.js"
 import { smtpServer } from "./support/smtpServer.js"
 import { collectorSettings, eventually, ORG, recordedAlerts, serviceWorker } from "./support/runtime.js"
@@ -28,7 +28,8 @@ const PHONE = "+15185550142"
 const FROM = "Example Recovery LLP <collections@example.com>"
 
 /** Noon in New York today: inside every contact-hour window of Albany (518). */
-const atNoonInNewYork = () => clockAt(newYorkToday(12, 0))
+// Noon, and after the opt-outs and events the database records during a test (see nextNewYorkNoon).
+const atNoonInNewYork = () => clockAt(nextNewYorkNoon())
 
 /** j-1: a consumer in Albany, validated a week ago, who agreed to texts and emails in writing. */
 const seed = (options: { readonly smsConsent: boolean }) =>
@@ -243,13 +244,14 @@ describe("comms worker", () => {
           requestedBy: "test",
           idempotencyKey: "stale-notice"
         }))
+      const noon = nextNewYorkNoon()
       yield* Layer.build(
         serviceWorker("comms", {}, {}, { comms: { email: Option.some({ smtpUrl: Redacted.make(smtp.url()), from: FROM }) } }).pipe(
-          Layer.provide(atNoonInNewYork())
+          Layer.provide(clockAt(noon))
         )
       )
       assert.strictEqual((yield* settledStatus(entry.outboxId)).status, "sent")
-      const today = calendarDate(newYorkToday(12, 0), "America/New_York")
+      const today = calendarDate(noon, "America/New_York")
       const [sent] = yield* Ref.get(smtp.received)
       assert.include(sent!.body, formatLongDate(validationPeriodEnd(today, defaultCommsRules)))
       assert.notInclude(sent!.body, formatLongDate(validationPeriodEnd(planned, defaultCommsRules)))

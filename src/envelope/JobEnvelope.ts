@@ -123,31 +123,41 @@ export const decodeWithSchema = (input: unknown): Either.Either<JobEnvelope, Inv
 
 const isUuid = (value: unknown): value is string => typeof value === "string" && UUID_PATTERN.test(value)
 
+const absent = (value: unknown): value is null | undefined => value === undefined || value === null
+
 /**
- * The common case without the Schema, for the worker's hot path: every field present and
- * well-formed by the Schema's own rules. Anything else (a default to fill, a problem to report)
- * is left to the Schema; the envelope tests check that both agree.
+ * The common case without the Schema, for the worker's and the API's hot paths: every field
+ * well-formed by the Schema's own rules, the optional ones absent or null (given their defaults, as
+ * the Schema does) or valid. Anything else (a problem to report) is left to the Schema; the
+ * envelope tests check that both agree.
  */
-const decodeComplete = (input: unknown): JobEnvelope | undefined => {
+const decodeWellFormed = (input: unknown): JobEnvelope | undefined => {
   if (!isJsonObject(input)) return undefined
   const { attempt, created_at, entity_id, entity_type, idempotency_key, job_id, org_id, payload, trace_id } = input
-  if (!isUuid(job_id) || !isUuid(trace_id) || !isUuid(org_id)) return undefined
+  if (!(absent(job_id) || isUuid(job_id)) || !(absent(trace_id) || isUuid(trace_id)) || !isUuid(org_id)) return undefined
   if (typeof idempotency_key !== "string" || idempotency_key.length < 1 || idempotency_key.length > 512) return undefined
   if (typeof entity_type !== "string" || !isEntityType(entity_type)) return undefined
   if (typeof entity_id !== "string" || !/\S/.test(entity_id)) return undefined
-  if (typeof attempt !== "number" || !Number.isSafeInteger(attempt) || attempt < 1) return undefined
-  if (typeof created_at !== "string" || !isJsonObject(payload)) return undefined
-  const createdAt = parseIsoTimestamp(created_at)
+  if (!absent(attempt) && (typeof attempt !== "number" || !Number.isSafeInteger(attempt) || attempt < 1)) return undefined
+  if (!(absent(created_at) || typeof created_at === "string") || !isJsonObject(payload)) return undefined
+  const createdAt = absent(created_at) ? new Date() : parseIsoTimestamp(created_at)
   if (createdAt === undefined) return undefined
-  return new JobEnvelope(
-    { job_id, trace_id, org_id, idempotency_key, entity_type, entity_id, attempt, created_at: createdAt, payload },
-    true
-  )
+  return new JobEnvelope({
+    job_id: absent(job_id) ? randomUUID() : job_id,
+    trace_id: absent(trace_id) ? randomUUID() : trace_id,
+    org_id,
+    idempotency_key,
+    entity_type,
+    entity_id,
+    attempt: absent(attempt) ? 1 : attempt,
+    created_at: createdAt,
+    payload
+  }, true)
 }
 
 export const decodeEither = (input: unknown): Either.Either<JobEnvelope, InvalidEnvelope> => {
-  const complete = decodeComplete(input)
-  return complete === undefined ? decodeWithSchema(input) : Either.right(complete)
+  const decoded = decodeWellFormed(input)
+  return decoded === undefined ? decodeWithSchema(input) : Either.right(decoded)
 }
 
 export const decode = (input: unknown): Effect.Effect<JobEnvelope, InvalidEnvelope> => decodeEither(input)
