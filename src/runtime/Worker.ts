@@ -118,9 +118,18 @@ export const layer = (consumes: Consumes): Layer.Layer<
       wake()
       if (result._tag === "Settled") {
         leases.drop(held)
-        return result.duplicate ? Effect.logDebug("duplicate: already completed elsewhere") : heartbeat.processed(1)
+        return result.duplicate
+          ? Effect.zipRight(heartbeat.processed(1), Effect.logDebug("duplicate: already completed elsewhere"))
+          : heartbeat.processed(1)
       }
-      return Effect.sync(() => void runFork(Effect.ensuring(outcomes.unsettled(held, result, attempt), done(held))))
+      return Effect.sync(() =>
+        void runFork(
+          outcomes.unsettled(held, result, attempt).pipe(
+            Effect.ensuring(done(held)),
+            Effect.annotateLogs({ queue: held.queue, msg_id: held.message.msgId })
+          )
+        )
+      )
     }
 
     const complete = (job: Job, envelope: Envelope.JobEnvelope, writes: Writes, attempt: number) =>
