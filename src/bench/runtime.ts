@@ -240,10 +240,10 @@ const program = Effect.gen(function*() {
       { server_version: string }
     ]
     yield* Console.log(`Dragonfly worker runtime benchmark: embedded PostgreSQL ${version}, Node ${process.version}, no-op jobs`)
-    yield* Console.log("bare = a loop of pgmq.read + pgmq.archive(ids[]) with the same batch size, same database")
+    yield* Console.log("bare = one connection looping pgmq.read + pgmq.archive(ids[]) with the loop batch (the runtime reads WORKER_BATCH_SIZE), same database")
     yield* Console.log("ledger = the runtime's SQL in a plain loop: read with the ledger check + one statement recording keys and archiving\n")
     yield* Console.log(
-      "concurrency  batch    jobs   runtime/s    bare/s  ledger/s  rt/bare  rt/ledger   node CPU µs/job (rt/ledger/bare)   pg CPU µs/job (rt/ledger/bare)   commits/job (rt/ledger/bare)"
+      "concurrency  loop batch    jobs   runtime/s    bare/s  ledger/s  rt/bare  rt/ledger   node CPU µs/job (rt/ledger/bare)   pg CPU µs/job (rt/ledger/bare)   commits/job (rt/ledger/bare)"
     )
     let peakRss = 0
     const withPeers = process.env.BENCH_PEERS !== "0"
@@ -276,7 +276,7 @@ const program = Effect.gen(function*() {
       yield* Console.log(
         [
           String(r.concurrency).padStart(11),
-          String(r.batch).padStart(6),
+          String(r.batch).padStart(11),
           fmt(n).padStart(7),
           fmt(rate(r.runtime)).padStart(11),
           fmt(rate(r.baseline)).padStart(9),

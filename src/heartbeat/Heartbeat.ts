@@ -51,8 +51,6 @@ const counters = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, beat: Effec
     /** Written at once: operators see status changes without waiting for the next beat. */
     setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
     setQueues: (queueName: string, queues: ReadonlyArray<string>) => update((s) => ({ ...s, queueName, queues })),
-    jobStarted: update((s) => ({ ...s, inFlight: s.inFlight + 1 })),
-    jobEnded: update((s) => ({ ...s, inFlight: s.inFlight - 1 })),
     processed: (count: number) => update((s) => ({ ...s, processed: s.processed + count })),
     failed: (error: string) =>
       Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>

@@ -77,13 +77,18 @@ export type BatchItemResult = EnqueueResult | JobIdTaken
 /** Rounds of `enqueueMany`'s statement when concurrent requests keep taking the same keys first. */
 const BATCH_ATTEMPTS = 5
 
-const batchKey = (envelope: Envelope.JobEnvelope) => `${envelope.org_id}\u0000${envelope.idempotency_key}`
+const requestKey = (orgId: string, idempotencyKey: string) => `${orgId}\u0000${idempotencyKey}`
+const batchKey = (envelope: Envelope.JobEnvelope) => requestKey(envelope.org_id, envelope.idempotency_key)
 
-interface KeyRow {
-  readonly job_id: string
-  readonly queue_name: string
-  readonly msg_id: string
-  readonly at: Date
+/** A key's existing job (all null when only its job_id is taken). */
+interface ExistingRow {
+  readonly org_id: string
+  readonly idempotency_key: string
+  readonly job_id: string | null
+  readonly queue_name: string | null
+  readonly msg_id: string | null
+  readonly at: Date | null
+  readonly taken_job_id: string | null
 }
 
 interface RequestRow {
@@ -109,26 +114,37 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
     const pgmq = yield* PgmqQueue
     const directory = yield* QueueDirectory
 
-    /** The job an (org_id, idempotency_key) already names: enqueued through the API, or completed. */
-    const existing = (orgId: string, key: string) =>
-      Effect.flatMap(
-        sql<KeyRow>`
-          SELECT job_id::text, queue_name, msg_id::text, enqueued_at AS at FROM workers.job_requests
-          WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}
-          UNION ALL
-          SELECT job_id::text, queue_name, msg_id::text, completed_at AS at FROM workers.job_ledger
-          WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}
-          LIMIT 1`,
+    /**
+     * What the envelopes' keys already name, one round trip for all: the job a key was enqueued
+     * through the API as, or completed as by a worker (`Duplicate`); for a key not seen before whose
+     * job_id another key has, `JobIdTaken`. Keys absent here are new.
+     */
+    const existingJobs = (envelopes: ReadonlyArray<Envelope.JobEnvelope>) =>
+      Effect.map(
+        sql<ExistingRow>`
+          WITH input AS (
+            SELECT * FROM unnest(${envelopes.map((e) => e.org_id)}::uuid[], ${envelopes.map((e) => e.idempotency_key)}::text[],
+              ${envelopes.map((e) => e.job_id)}::uuid[]) AS i(org_id, idempotency_key, job_id)
+          )
+          SELECT i.org_id::text, i.idempotency_key, k.job_id::text, k.queue_name, k.msg_id::text, k.at, t.job_id::text AS taken_job_id
+          FROM input i
+          LEFT JOIN LATERAL (
+            SELECT r.job_id, r.queue_name, r.msg_id, r.enqueued_at AS at FROM workers.job_requests r
+            WHERE r.org_id = i.org_id AND r.idempotency_key = i.idempotency_key
+            UNION ALL
+            SELECT l.job_id, l.queue_name, l.msg_id, l.completed_at AS at FROM workers.job_ledger l
+            WHERE l.org_id = i.org_id AND l.idempotency_key = i.idempotency_key
+            LIMIT 1
+          ) k ON true
+          LEFT JOIN workers.job_requests t ON t.job_id = i.job_id AND k.job_id IS NULL
+          WHERE k.job_id IS NOT NULL OR t.job_id IS NOT NULL`,
         (rows) =>
-          rows[0] === undefined
-            ? Effect.dieMessage(`idempotency key ${key} vanished`)
-            : Effect.succeed<EnqueueResult>({
-              _tag: "Duplicate",
-              jobId: rows[0].job_id,
-              msgId: Number(rows[0].msg_id),
-              queue: rows[0].queue_name,
-              enqueuedAt: rows[0].at
-            })
+          new Map(rows.map((row): [string, BatchItemResult] => [
+            requestKey(row.org_id, row.idempotency_key),
+            row.job_id === null
+              ? new JobIdTaken({ jobId: row.taken_job_id! })
+              : { _tag: "Duplicate", jobId: row.job_id, msgId: Number(row.msg_id), queue: row.queue_name!, enqueuedAt: row.at! }
+          ]))
       )
 
     /**
@@ -164,7 +180,10 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
           })
         )
         // Nothing recorded: the key was enqueued before, or a worker completed it without the API.
-        if (recorded[0] === undefined) return yield* Effect.orDie(existing(orgId, key))
+        if (recorded[0] === undefined) {
+          const known = (yield* Effect.orDie(existingJobs([envelope]))).get(batchKey(envelope))
+          return known?._tag === "Duplicate" ? known : yield* Effect.dieMessage(`idempotency key ${key} vanished`)
+        }
         return {
           _tag: "Enqueued",
           jobId: envelope.job_id,
@@ -228,34 +247,8 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
      */
     const sendMany = (queue: QueueName, envelopes: ReadonlyArray<Envelope.JobEnvelope>, sentAt: Map<number, Date>) =>
       Effect.gen(function*() {
-        const results = new Map<string, BatchItemResult>()
-        if (envelopes.length === 0) return results
-        const known = yield* sql<KeyRow & { readonly org_id: string; readonly idempotency_key: string; readonly taken_job_id: string | null }>`
-          WITH input AS (
-            SELECT * FROM unnest(${envelopes.map((e) => e.org_id)}::uuid[], ${envelopes.map((e) => e.idempotency_key)}::text[],
-              ${envelopes.map((e) => e.job_id)}::uuid[]) AS i(org_id, idempotency_key, job_id)
-          )
-          SELECT i.org_id::text, i.idempotency_key, k.job_id::text, k.queue_name, k.msg_id::text, k.at, t.job_id::text AS taken_job_id
-          FROM input i
-          LEFT JOIN LATERAL (
-            SELECT r.job_id, r.queue_name, r.msg_id, r.enqueued_at AS at FROM workers.job_requests r
-            WHERE r.org_id = i.org_id AND r.idempotency_key = i.idempotency_key
-            UNION ALL
-            SELECT l.job_id, l.queue_name, l.msg_id, l.completed_at AS at FROM workers.job_ledger l
-            WHERE l.org_id = i.org_id AND l.idempotency_key = i.idempotency_key
-            LIMIT 1
-          ) k ON true
-          LEFT JOIN workers.job_requests t ON t.job_id = i.job_id AND k.job_id IS NULL
-          WHERE k.job_id IS NOT NULL OR t.job_id IS NOT NULL`
-        for (const row of known) {
-          const key = `${row.org_id}\u0000${row.idempotency_key}`
-          results.set(
-            key,
-            row.job_id === null
-              ? new JobIdTaken({ jobId: row.taken_job_id! })
-              : { _tag: "Duplicate", jobId: row.job_id, msgId: Number(row.msg_id), queue: row.queue_name, enqueuedAt: row.at }
-          )
-        }
+        if (envelopes.length === 0) return new Map<string, BatchItemResult>()
+        const results = yield* existingJobs(envelopes)
         const fresh = envelopes.filter((e) => !results.has(batchKey(e)))
         if (fresh.length === 0) return results
         // send_batch returns the new ids in input order; a key or job_id taken meanwhile fails the

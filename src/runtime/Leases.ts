@@ -10,7 +10,6 @@ export interface Leases {
   readonly drop: (held: Held) => void
   /** Every delivery held, in no particular order. */
   readonly all: () => Array<Held>
-  readonly size: () => number
 }
 
 interface Lease {
@@ -30,7 +29,6 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
     const every = Duration.seconds(Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)))
     const everyMillis = Duration.toMillis(every)
     const byQueue = new Map<QueueName, Map<MessageId, Lease>>()
-    let count = 0
 
     const leases: Leases = {
       hold: (held, now) => {
@@ -38,7 +36,6 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
         if (queue === undefined) byQueue.set(held.queue, queue = new Map())
         if (queue.has(held.message.msgId)) return
         queue.set(held.message.msgId, { held, since: now })
-        count++
       },
       drop: (held) => {
         const queue = byQueue.get(held.queue)
@@ -46,10 +43,8 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
         // Only this delivery's lease: a newer delivery of the same message may be held meanwhile.
         if (lease === undefined || lease.held.message.readCt !== held.message.readCt) return
         queue!.delete(held.message.msgId)
-        count--
       },
-      all: () => [...byQueue.values()].flatMap((queue) => [...queue.values()].map((lease) => lease.held)),
-      size: () => count
+      all: () => [...byQueue.values()].flatMap((queue) => [...queue.values()].map((lease) => lease.held))
     }
 
     const extend = Effect.gen(function*() {

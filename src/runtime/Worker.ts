@@ -1,4 +1,4 @@
-import { Cause, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Cause, Context, DefaultServices, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule, Stream, Tracer } from "effect"
 import { Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
 import type * as Envelope from "../envelope/index.js"
@@ -8,7 +8,7 @@ import { JobNotifications } from "../queue/JobNotifications.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { Acknowledger, type SettleResult } from "./Acknowledger.js"
-import { attemptsUsed, Deliveries, type Held } from "./Deliveries.js"
+import { attemptsUsed, Deliveries, type DeliveryHistory, type Held } from "./Deliveries.js"
 import { JobHandler, noWrites, type Writes } from "./JobHandler.js"
 import * as Leases from "./Leases.js"
 import * as Outcomes from "./Outcomes.js"
@@ -26,7 +26,7 @@ const READ_AHEAD_BATCHES = 2
 const MAX_READS = 3
 
 /** The tracer a program has when nobody installed one: job spans are only built for a real one. */
-const defaultTracer = Effect.runSync(Effect.tracer)
+const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /** One job of a read: what was taken, and whether its completion went to the group commit. */
 interface Job {
@@ -171,6 +171,11 @@ export const layer = (consumes: Consumes): Layer.Layer<
       const envelope = taken.envelope.right
       if (taken.alreadyCompleted) return complete(job, envelope, noWrites, 1)
       const delivery = held.message.readCt
+      /** The next attempt after `history`, or a dead letter when none is left. */
+      const attemptAfter = (history: DeliveryHistory) =>
+        attemptsUsed(history) >= config.maxAttempts
+          ? outcomes.deadLetter(held, "max_attempts_exceeded", Outcomes.exhausted(history, delivery, config.maxAttempts))
+          : handle(job, envelope, attemptsUsed(history) + 1)
       const body = alone
         ? Effect.gen(function*() {
           const marked = yield* deliveries.isolate(held)
@@ -181,14 +186,9 @@ export const layer = (consumes: Consumes): Layer.Layer<
               times(history.failures)
             }, took its worker down ${times(history.crashes)} so far)`
           )
-          if (attemptsUsed(history) >= config.maxAttempts) {
-            return yield* outcomes.deadLetter(held, "max_attempts_exceeded", Outcomes.exhausted(history, delivery, config.maxAttempts))
-          }
-          yield* handle(job, envelope, attemptsUsed(history) + 1)
+          yield* attemptAfter(history)
         })
-        : attemptsUsed(taken.history) >= config.maxAttempts
-        ? outcomes.deadLetter(held, "max_attempts_exceeded", Outcomes.exhausted(taken.history, delivery, config.maxAttempts))
-        : handle(job, envelope, attemptsUsed(taken.history) + 1)
+        : attemptAfter(taken.history)
       if (!traced) return body
       return Effect.withSpan(body, "Worker.job", {
         attributes: {
