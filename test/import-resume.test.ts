@@ -30,7 +30,8 @@ describe("a worker killed mid-file", () => {
         SUPABASE_URL: storage.url.href,
         SUPABASE_SERVICE_ROLE_KEY: KEY,
         SUPABASE_STORAGE_BUCKET: BUCKET,
-        WORKER_VISIBILITY_TIMEOUT: "3",
+        // short enough for a quick redelivery, with room for the lease keeper (every 2 s) on a busy machine
+        WORKER_VISIBILITY_TIMEOUT: "6",
         HEARTBEAT_INTERVAL: "1",
         LOG_LEVEL: "warn"
       }
