@@ -27,14 +27,15 @@ class Attempts extends Effect.Service<Attempts>()("test/Attempts", {
   effect: Ref.make<Record<string, ReadonlyArray<Run>>>({})
 }) {}
 
-/** Fails retryably until the job's `succeed_on` attempt (never, when absent). */
+/** Fails retryably until the job's `succeed_on` attempt (never, when absent), after `takes_ms` on the clock. */
 const FlakyHandler = Layer.effect(
   JobHandler,
   Effect.map(Attempts, (attempts) =>
     makeJobHandler({
-      payload: Schema.Struct({ succeed_on: Schema.optional(Schema.Int) }),
+      payload: Schema.Struct({ succeed_on: Schema.optional(Schema.Int), takes_ms: Schema.optional(Schema.Int) }),
       handle: (job) =>
         Effect.gen(function*() {
+          if (job.payload.takes_ms !== undefined) yield* Effect.sleep(Duration.millis(job.payload.takes_ms))
           const now = yield* Clock.currentTimeMillis
           const run: Run = { at: now, attempt: job.attempt, delivery: job.delivery }
           yield* Ref.update(attempts, (all) => ({
@@ -152,4 +153,31 @@ describe("worker runtime in memory (TestClock)", () => {
       yield* awaitIdle
       assert.lengthOf((yield* Ref.get(yield* Attempts))["k-other"]!, 1)
     }).pipe(Effect.provide(inMemory(2, { idlePoll: Duration.seconds(10) }))))
+
+  it.scoped("a fast queue is read a whole batch at a time once its jobs are known to be short", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      yield* pgmq.sendBatch(PROBE_QUEUE, Array.from({ length: 205 }, (_, i) => envelope({ succeed_on: 1, takes_ms: (i % 7) * 10 }, `k-fast-${i}`)))
+      const taken: Array<number> = []
+      const counting = Layer.effect(
+        PgmqQueue,
+        Effect.map(PgmqQueue, (inner) =>
+          PgmqQueue.make({
+            ...inner,
+            readWithLedger: (queue, options) =>
+              Effect.tap(inner.readWithLedger(queue, options), (read) => Effect.sync(() => void (read.length > 0 && taken.push(read.length))))
+          }))
+      )
+      yield* Layer.build(Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }).pipe(Layer.provide(counting)))
+      yield* runFor(10_000)
+      assert.strictEqual((yield* pgmq.metrics(PROBE_QUEUE)).queueLength, 0)
+      // Before any job has finished only the 4 slots are read; then 20 at a time, not whatever
+      // room each finished job left (4 slots, a batch of 20, 40 read ahead while jobs are short:
+      // they take 0–60 ms on the test clock, no time at all on the wall clock the runtime judges by).
+      assert.strictEqual(taken[0], 4)
+      assert.deepStrictEqual(taken.slice(1, -1), Array.from({ length: taken.length - 2 }, () => 20), `reads: ${taken.join(", ")}`)
+      assert.strictEqual(taken.reduce((a, b) => a + b, 0), 205)
+    }).pipe(Effect.provide(inMemory(2, { concurrency: 4, batchSize: 20 }))))
 })

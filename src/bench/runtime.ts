@@ -44,7 +44,7 @@ const settings = (concurrency: number): WorkerSettings => ({
   heartbeatInterval: Duration.seconds(5),
   discordWebhookUrl: Option.none(),
   concurrency,
-  batchSize: Number(process.env.BENCH_BATCH ?? 50),
+  batchSize: Number(process.env.BENCH_BATCH ?? 200),
   visibilityTimeoutSeconds: 30,
   maxAttempts: 5,
   idlePoll: Duration.millis(100),
@@ -160,7 +160,7 @@ const throughputRun = (concurrency: number, n: number, postmasterPid: number) =>
         yield* Layer.build(worker(concurrency))
         yield* Effect.raceFirst(
           untilEmpty,
-          Effect.forever(Effect.zipRight(Ref.update(rss, (m) => Math.max(m, process.memoryUsage().rss)), Effect.sleep("100 millis")))
+          Effect.forever(Effect.zipRight(Ref.update(rss, (m) => Math.max(m, process.memoryUsage.rss())), Effect.sleep("100 millis")))
         )
       }))
     )

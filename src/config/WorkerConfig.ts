@@ -46,7 +46,7 @@ export class WorkerConfig extends Context.Tag("config/WorkerConfig")<WorkerConfi
     heartbeatInterval: bounded("HEARTBEAT_INTERVAL", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds)),
     discordWebhookUrl: Config.option(webhookUrl("DISCORD_WEBHOOK_URL")),
     concurrency: bounded("WORKER_CONCURRENCY", 10, 1, 500),
-    batchSize: bounded("WORKER_BATCH_SIZE", 50, 1, 500),
+    batchSize: bounded("WORKER_BATCH_SIZE", 200, 1, 500),
     visibilityTimeoutSeconds: bounded("WORKER_VISIBILITY_TIMEOUT", 30, 3, 43_200, " seconds"),
     maxAttempts: bounded("WORKER_MAX_ATTEMPTS", 5, 1, 100),
     idlePoll: bounded("WORKER_IDLE_POLL_MS", 100, 10, 10_000, " ms").pipe(Config.map(Duration.millis)),

@@ -148,8 +148,9 @@ const decodeArchived = Schema.decodeUnknown(Schema.Array(ArchivedMessage))
 interface ClaimRow {
   readonly msg_id: string
   readonly read_ct: number
-  readonly enqueued_at: Date
-  readonly vt: Date
+  /** Epoch milliseconds: a float parses far faster than a timestamp's text, for every message read. */
+  readonly enqueued_ms: number
+  readonly vt_ms: number
   readonly message: unknown
   readonly completed: boolean
 }
@@ -168,7 +169,8 @@ const claimStatement = (queue: QueueName) => {
         FROM ready WHERE q.msg_id = ready.msg_id
         RETURNING q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message
       )
-      SELECT t.msg_id, t.read_ct, t.enqueued_at, t.vt, t.message, c.done IS NOT NULL AS completed
+      SELECT t.msg_id, t.read_ct, (extract(epoch FROM t.enqueued_at) * 1000)::float8 AS enqueued_ms,
+        (extract(epoch FROM t.vt) * 1000)::float8 AS vt_ms, t.message, c.done IS NOT NULL AS completed
       FROM taken t
       -- LATERAL … LIMIT 1 keeps this an index probe per message; a plain EXISTS may hash the ledger.
       LEFT JOIN LATERAL (
@@ -187,8 +189,8 @@ const claimed = (row: ClaimRow) => ({
   message: new QueueMessage({
     msgId: Number(row.msg_id) as MessageId,
     readCt: row.read_ct,
-    enqueuedAt: row.enqueued_at,
-    vt: row.vt,
+    enqueuedAt: new Date(row.enqueued_ms),
+    vt: new Date(row.vt_ms),
     message: row.message
   }, true),
   completed: row.completed

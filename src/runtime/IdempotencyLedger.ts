@@ -22,8 +22,7 @@ const settleStatement = (queue: QueueName) => {
   let text = settleStatements.get(queue)
   if (text === undefined) {
     text = `WITH input AS (
-        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::uuid[], $4::text[], $5::uuid[])
-          AS i(msg_id, read_ct, org_id, idempotency_key, job_id)
+        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::uuid[]) AS i(msg_id, read_ct, job_id)
       ), moved AS (
         DELETE FROM pgmq."q_${queue}" q USING input i
         WHERE q.msg_id = i.msg_id AND q.read_ct = i.read_ct
@@ -33,13 +32,15 @@ const settleStatement = (queue: QueueName) => {
         SELECT msg_id, read_ct, enqueued_at, vt, message FROM moved
       ), recorded AS (
         INSERT INTO workers.job_ledger AS l (org_id, idempotency_key, job_id, queue_name, msg_id, worker_id)
-        SELECT i.org_id, i.idempotency_key, i.job_id, $6::text, i.msg_id, $7::text FROM input i JOIN moved m USING (msg_id)
+        -- the key from the message itself (what the worker decoded); only the job id may be a default it filled
+        SELECT (m.message->>'org_id')::uuid, m.message->>'idempotency_key', i.job_id, $4::text, i.msg_id, $5::text
+        FROM input i JOIN moved m USING (msg_id)
         ON CONFLICT (org_id, idempotency_key) DO NOTHING
         RETURNING l.msg_id
       ), forgotten AS (
         -- only a redelivered message can have a record
         DELETE FROM workers.deliveries d USING moved m
-        WHERE m.read_ct > 1 AND d.queue_name = $6::text AND d.msg_id = m.msg_id
+        WHERE m.read_ct > 1 AND d.queue_name = $4::text AND d.msg_id = m.msg_id
       )
       SELECT i.msg_id, m.msg_id IS NOT NULL AS fenced, r.msg_id IS NOT NULL AS fresh
       FROM input i LEFT JOIN moved m USING (msg_id) LEFT JOIN recorded r USING (msg_id)`
@@ -104,8 +105,6 @@ export class IdempotencyLedger extends Effect.Service<IdempotencyLedger>()("runt
           [
             jobs.map((j) => j.msgId),
             jobs.map((j) => j.readCt),
-            jobs.map((j) => j.envelope.org_id),
-            jobs.map((j) => j.envelope.idempotency_key),
             jobs.map((j) => j.envelope.job_id),
             queue,
             identity.workerId

@@ -1,5 +1,5 @@
 import type { SqlError } from "@effect/sql"
-import { Context, Effect, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, ParseResult, Schema } from "effect"
 import type { JobEnvelope } from "../envelope/index.js"
 import type { MessageId } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
@@ -44,17 +44,21 @@ const problemsOf = (error: ParseResult.ParseError) =>
     problem: issue._tag === "Missing" ? "is required" : issue.message
   }))
 
-/** A handler for payloads of `schema`: a payload that does not decode is `InvalidPayload`. */
+/**
+ * A handler for payloads of `schema`: a payload that does not decode is `InvalidPayload`. The
+ * schema must decode synchronously (no effectful transformations): it runs for every job.
+ */
 export const make = <Payload, Encoded>(options: {
   readonly payload: Schema.Schema<Payload, Encoded>
   readonly handle: (job: Job<Payload>) => Effect.Effect<Writes, JobFailure>
 }): JobHandlerShape => {
-  const decode = Schema.decodeUnknown(options.payload, { errors: "all" })
+  const decode = Schema.decodeUnknownEither(options.payload, { errors: "all" })
   return {
-    handle: (delivery) =>
-      decode(delivery.envelope.payload).pipe(
-        Effect.mapError((error) => new InvalidPayload({ problems: problemsOf(error) })),
-        Effect.flatMap((payload) => options.handle({ ...delivery, payload }))
-      )
+    handle: (delivery) => {
+      const payload = decode(delivery.envelope.payload)
+      return Either.isLeft(payload)
+        ? Effect.fail(new InvalidPayload({ problems: problemsOf(payload.left) }))
+        : options.handle({ ...delivery, payload: payload.right })
+    }
   }
 }
