@@ -85,16 +85,20 @@ layer(
             connectRetryWindow: 0 as never
           } as never)
         )
-      const streamFor = (listen: "auto" | "on" | "off", url: string) =>
-        Effect.map(JobNotifications, (n) => n.queues).pipe(
+      const notificationsFor = (listen: "auto" | "on" | "off", url: string) =>
+        JobNotifications.pipe(
           Effect.provide(JobNotifications.layer.pipe(Layer.provide(config(listen, url)), Layer.provide(Layer.succeed(PgClient.PgClient, client))))
         )
-      // Off, and auto on a pooler URL: an empty stream, which ends at once.
+      // Off, and auto on a pooler URL: an empty stream, which ends at once; the worker waits on the server instead.
       for (const [listen, url] of [["off", "postgresql://db:5432/postgres"], ["auto", "postgresql://x.pooler.supabase.com:6543/postgres"]] as const) {
-        assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Stream.runCollect(yield* streamFor(listen, url))), [])
+        const off = yield* notificationsFor(listen, url)
+        assert.isFalse(off.listening)
+        assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Stream.runCollect(off.queues)), [])
       }
       // Auto on a direct URL: it delivers what is sent.
-      const queues = yield* streamFor("auto", "postgresql://db:5432/postgres")
+      const on = yield* notificationsFor("auto", "postgresql://db:5432/postgres")
+      assert.isTrue(on.listening)
+      const queues = on.queues
       const first = yield* queues.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
       const pgmq = yield* PgmqQueue
       const sent = yield* Effect.repeat(pgmq.send(QUEUE, Envelope.encode(job())), { until: () => first.unsafePoll() !== null })

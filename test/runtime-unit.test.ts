@@ -138,7 +138,7 @@ describe("worker runtime in memory (TestClock)", () => {
       const notified = yield* Queue.unbounded<string>()
       yield* Layer.build(
         Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }).pipe(
-          Layer.provide(Layer.succeed(JobNotifications, { queues: Stream.fromQueue(notified) }))
+          Layer.provide(Layer.succeed(JobNotifications, { queues: Stream.fromQueue(notified), listening: true }))
         )
       )
       // Idle long enough for the poll delay to reach its cap (10 s here).
@@ -152,6 +152,19 @@ describe("worker runtime in memory (TestClock)", () => {
       yield* Queue.offer(notified, PROBE_QUEUE)
       yield* awaitIdle
       assert.lengthOf((yield* Ref.get(yield* Attempts))["k-other"]!, 1)
+    }).pipe(Effect.provide(inMemory(2, { idlePoll: Duration.seconds(10) }))))
+
+  it.scoped("an idle worker without notifications reads as soon as the server sees a send, not at its next poll", () =>
+    Effect.gen(function*() {
+      const pgmq = yield* PgmqQueue
+      yield* pgmq.create(PROBE_QUEUE)
+      yield* pgmq.create(DEAD_LETTER_QUEUE)
+      yield* Layer.build(Worker.layer({ _tag: "Queue", queue: PROBE_QUEUE }))
+      // Idle long enough for the poll delay to reach its cap (10 s here).
+      yield* runFor(30_000)
+      yield* pgmq.send(PROBE_QUEUE, envelope({ succeed_on: 1 }, "k-sent"))
+      yield* runFor(100)
+      assert.lengthOf((yield* Ref.get(yield* Attempts))["k-sent"] ?? [], 1)
     }).pipe(Effect.provide(inMemory(2, { idlePoll: Duration.seconds(10) }))))
 
   it.scoped("a fast queue is read a whole batch at a time once its jobs are known to be short", () =>

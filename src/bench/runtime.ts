@@ -18,7 +18,7 @@ import { queueName } from "../queue/QueueName.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { IdempotencyLedger } from "../runtime/IdempotencyLedger.js"
 import { JobHandler, makeJobHandler, noWrites, WorkerIdentity } from "../runtime/index.js"
-import { jobsPerSecond, type Measure, measured } from "./measure.js"
+import { jobsPerSecond, type Measure, measured, postgresCpuSeconds } from "./measure.js"
 import { measurePeers, type PeerResult } from "./peers.js"
 
 /**
@@ -70,7 +70,7 @@ const BenchHandler = Layer.succeed(
 )
 
 /** Notifications of sends, as `node bin/worker.js` has them with WORKER_LISTEN on. */
-const listening = Layer.effect(JobNotifications, Effect.map(PgClient.PgClient, (client) => ({ queues: client.listen(CHANNEL).pipe(Stream.orDie) })))
+const listening = Layer.effect(JobNotifications, Effect.map(PgClient.PgClient, (client) => ({ queues: client.listen(CHANNEL).pipe(Stream.orDie), listening: true })))
 
 const worker = (concurrency: number, listen = false) =>
   WorkerRuntime.layer({ _tag: "Queue", queue: benchQueue }).pipe(
@@ -175,19 +175,22 @@ const poissonGap = (perSecond: number) => Duration.millis(-Math.log(1 - Math.ran
 
 /**
  * Pickup latency (send committed → handler starts) under Poisson arrivals, the worker otherwise
- * idle; then this process's CPU while the worker idles (share of one core) and its RSS.
+ * idle; then this process's and Postgres' CPU while the worker idles (share of one core) and its RSS.
  */
-const pickupLatency = (samples: number, perSecond: number, listen: boolean) =>
+const pickupLatency = (samples: number, perSecond: number, listen: boolean, postmasterPid: number) =>
   Effect.scoped(Effect.gen(function*() {
     const pgmq = yield* PgmqQueue
     yield* freshQueue
     yield* Layer.build(worker(10, listen))
     yield* Effect.sleep("1 second")
     const idleFrom = process.cpuUsage()
+    const idlePgFrom = postgresCpuSeconds(postmasterPid)
     const idleStarted = performance.now()
-    yield* Effect.sleep("5 seconds")
+    yield* Effect.sleep("10 seconds")
     const idleCpu = process.cpuUsage(idleFrom)
-    const idleCore = (idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleStarted)
+    const idleMillis = performance.now() - idleStarted
+    const idleCore = (idleCpu.user + idleCpu.system) / 1000 / idleMillis
+    const idlePgCore = (postgresCpuSeconds(postmasterPid) - idlePgFrom) * 1000 / idleMillis
     const idleRss = process.memoryUsage().rss
     const latencies: Array<number> = []
     const waits: Array<Effect.Effect<void>> = []
@@ -212,7 +215,8 @@ const pickupLatency = (samples: number, perSecond: number, listen: boolean) =>
       samples,
       perSecond,
       idleRss,
-      idleCore
+      idleCore,
+      idlePgCore
     }
   }))
 
@@ -314,8 +318,8 @@ const program = Effect.gen(function*() {
       }
     }
     if (process.env.BENCH_PICKUP === "0") return
-    const latency = yield* pickupLatency(400, 20, false)
-    const woken = yield* pickupLatency(400, 20, true)
+    const latency = yield* pickupLatency(400, 20, false, postmasterPid)
+    const woken = yield* pickupLatency(400, 20, true, postmasterPid)
     for (const [how, l] of [["polling only", latency], ["with LISTEN/NOTIFY", woken]] as const) {
       yield* Console.log(
         `${how === "polling only" ? "\n" : ""}pickup latency, ${how} (send committed → handler starts; ${l.samples} jobs arriving as a Poisson process of ${l.perSecond}/s; WORKER_IDLE_POLL_MS=100): p50 ${
@@ -323,7 +327,11 @@ const program = Effect.gen(function*() {
         } ms, p95 ${fmt(l.p95, 1)} ms, p99 ${fmt(l.p99, 1)} ms`
       )
     }
-    yield* Console.log(`idle worker: ${fmt(100 * latency.idleCore, 1)} % of a core (this process, 5 s)`)
+    for (const [how, l] of [["polling only (waits on the server)", latency], ["with LISTEN/NOTIFY (waits here)", woken]] as const) {
+      yield* Console.log(
+        `idle worker, ${how}: this process ${fmt(100 * l.idleCore, 1)} % of a core, Postgres (all of it) ${fmt(100 * l.idlePgCore, 1)} % (10 s)`
+      )
+    }
     yield* Console.log(`bench process RSS (runtime + load generators + peers' libraries): idle ${mb(latency.idleRss)}, under load (peak) ${mb(peakRss)}`)
   }).pipe(Effect.provide(infrastructure))
 })

@@ -19,7 +19,11 @@ const isTransactionPooler = (url: Redacted.Redacted<string>) => {
  */
 export class JobNotifications extends Context.Tag("queue/JobNotifications")<
   JobNotifications,
-  { readonly queues: Stream.Stream<string> }
+  {
+    readonly queues: Stream.Stream<string>
+    /** Off (a transaction pooler, or WORKER_LISTEN=off): nothing will come, an idle worker waits on the server. */
+    readonly listening: boolean
+  }
 >() {
   /**
    * LISTEN on a connection of its own where the database allows it (`WORKER_LISTEN`: `on`, `off`,
@@ -33,14 +37,15 @@ export class JobNotifications extends Context.Tag("queue/JobNotifications")<
         const { listen } = yield* WorkerConfig
         const { url } = yield* DatabaseConfig
         const enabled = listen === "on" || (listen === "auto" && !isTransactionPooler(url))
-        if (!enabled) return { queues: Stream.empty }
+        if (!enabled) return { queues: Stream.empty, listening: false }
         const client = yield* PgClient.PgClient
         return {
           queues: client.listen(CHANNEL).pipe(
             Stream.tapError((error) => Effect.logWarning("not listening for job notifications; retrying in 5 s", error)),
             Stream.retry(Schedule.spaced("5 seconds")),
             Stream.catchAll(() => Stream.empty)
-          )
+          ),
+          listening: true
         }
       })
     )

@@ -47,6 +47,16 @@ export interface PollOptions extends ReadOptions {
   readonly pollIntervalMs: number
 }
 
+/** How an idle worker waits on the server (`awaitMessages`). */
+export interface AwaitOptions {
+  /** Return after this long whatever happened. */
+  readonly maxWaitMs: number
+  /** How often the queues' sequences are compared with `seen` (new sends). */
+  readonly probeEveryMs: number
+  /** How often the queues are checked for a visible message (retries, delayed sends, expired leases). */
+  readonly visibleEveryMs: number
+}
+
 /** Which stored messages `find`, `findArchived` and `count` return; every condition must hold. */
 export interface MessageFilter {
   readonly msgIds?: ReadonlyArray<MessageId>
@@ -266,6 +276,21 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       )
     })
 
+    /**
+     * Waits on the server until one of `queues` may have a message to read (a send since `seen`,
+     * or a visible message) or `maxWaitMs` passed, in one statement: see migration 0013. Returns
+     * what to pass as `seen` next time; without `seen` it returns at once.
+     */
+    const awaitMessages = Effect.fn("PgmqQueue.awaitMessages")(
+      function*(queues: ReadonlyArray<QueueName>, seen: ReadonlyArray<string> | undefined, options: AwaitOptions) {
+        const rows = yield* sql.unsafe<{ readonly current: ReadonlyArray<string> }>(
+          "SELECT workers.await_messages($1::text[], $2::bigint[], $3::integer, $4::integer, $5::integer) AS current",
+          [queues, seen ?? null, options.maxWaitMs, options.probeEveryMs, options.visibleEveryMs]
+        )
+        return rows[0]!.current
+      }
+    )
+
     const deleteOne = Effect.fn("PgmqQueue.delete")(function*(queue: QueueName, msgId: MessageId) {
       const rows = yield* sql<{ readonly deleted: boolean }>`
         SELECT pgmq.delete(${queue}::text, ${msgId}::bigint) AS deleted`
@@ -452,6 +477,7 @@ export class PgmqQueue extends Effect.Service<PgmqQueue>()("queue/PgmqQueue", {
       read,
       readWithLedger,
       readWithPoll,
+      awaitMessages,
       delete: deleteOne,
       deleteBatch,
       archive,

@@ -1,5 +1,5 @@
 import { SqlError } from "@effect/sql/SqlError"
-import { Clock, Effect, Layer, Option, Ref } from "effect"
+import { Clock, Deferred, Effect, Exit, FiberId, Layer, Option, Ref } from "effect"
 import { type MessageFilter, type MessageId, PgmqQueue, pollByReading, QueueInfo, QueueMessage, QueueMetrics } from "./PgmqQueue.js"
 import type { QueueName } from "./QueueName.js"
 
@@ -58,6 +58,13 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
   PgmqQueue,
   Effect.gen(function*() {
     const queues = yield* Ref.make(new Map<string, MemoryQueue>())
+    /** Completed by the next send (then replaced), for `awaitMessages`. */
+    let sent = Deferred.unsafeMake<void>(FiberId.none)
+    const signalSend = Effect.sync(() => {
+      const done = sent
+      sent = Deferred.unsafeMake<void>(FiberId.none)
+      Deferred.unsafeDone(done, Exit.void)
+    })
 
     const update = <A>(queue: QueueName, f: (state: MemoryQueue, now: number) => readonly [A, MemoryQueue]) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -82,7 +89,7 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
           lastId: state.lastId + batch.length,
           messages: [...state.messages, ...added]
         }]
-      })
+      }).pipe(Effect.tap(() => signalSend))
 
     const read = (queue: QueueName, options: { readonly visibilityTimeout: number; readonly quantity: number }) =>
       update(queue, (state, now) => {
@@ -123,6 +130,22 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
       readWithLedger: (queue, options) =>
         Effect.map(read(queue, options), (messages) => messages.map((message) => ({ message, completed: false }))),
       readWithPoll: (queue, options) => pollByReading(read, queue, options),
+      /** Sends and visibility are both seen the moment they happen (the server's probes are close to it). */
+      awaitMessages: (awaited, seen, options) =>
+        Effect.gen(function*() {
+          const deadline = (yield* Clock.currentTimeMillis) + options.maxWaitMs
+          while (true) {
+            const nextSend = sent
+            const now = yield* Clock.currentTimeMillis
+            const states = (yield* Ref.get(queues))
+            const current = awaited.map((queue) => String(states.get(queue)?.lastId ?? 0))
+            const vts = awaited.flatMap((queue) => states.get(queue)?.messages.map((m) => m.vt) ?? [])
+            const moved = seen === undefined || current.some((value, i) => value !== seen[i])
+            if (moved || vts.some((vt) => vt <= now) || now >= deadline) return current
+            const wakeAt = Math.min(deadline, ...vts)
+            yield* Effect.raceFirst(Deferred.await(nextSend), Effect.sleep(wakeAt - now))
+          }
+        }),
       delete: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),
       deleteBatch: (queue, msgIds) => remove(queue, msgIds),
       archive: (queue, msgId) => Effect.map(remove(queue, [msgId]), (ids) => ids.length === 1),

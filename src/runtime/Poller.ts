@@ -24,18 +24,28 @@ export interface PollerDeps {
   readonly deliver: (taken: ReadonlyArray<Taken>, reserved: number) => Effect.Effect<void>
   /** How many reads may be in flight at once while there is work. */
   readonly maxReads: number
+  /**
+   * Idle, wait on the server for sends (`PgmqQueue.awaitMessages`) rather than in this process;
+   * for workers without notifications of sends, whose pickup would otherwise wait for the next poll.
+   */
+  readonly waitOnServer: boolean
 }
 
 const FIRST_IDLE_POLL = Duration.millis(5)
+/** An idle worker's wait on the server: how often it looks for new sends, and its longest statement. */
+const SEND_PROBE_EVERY_MS = 20
+const SERVER_WAIT_MS = 1_000
 
 /**
  * The poller: whenever the worker has room, a read round over the consumed queues, starting from a
  * different queue each round so that none starves. While rounds find work, up to `maxReads` of
  * them are in flight at once (reading overlaps running and committing, and Postgres flushes the
  * reads' commits together). Once one finds nothing, reads go one at a time after a delay, from 5 ms
- * doubling up to WORKER_IDLE_POLL_MS, until one finds work again.
+ * doubling up to WORKER_IDLE_POLL_MS, until one finds work again. The delay ends early on a nudge
+ * (a notified send) or, without notifications, is spent waiting on the server, which ends it as
+ * soon as a send moves one of the queues' sequences.
  */
-export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room }: PollerDeps) =>
+export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room, waitOnServer }: PollerDeps) =>
   Effect.gen(function*() {
     const vt = config.visibilityTimeoutSeconds
     let rotation = 0
@@ -70,6 +80,32 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
     const inFlight = yield* FiberSet.make<void, never>()
     /** Whether the last read that ended found nothing: then reads go one at a time, spaced out. */
     let idle = false
+    /** The queues' sequences when the server last looked, for which queues they belong to. */
+    let seen: { readonly queues: ReadonlyArray<QueueName>; readonly values: ReadonlyArray<string> } | undefined
+
+    /** Until a send, a visible message, or `delay` (only the next probe for a visible one, on the server). */
+    const idleWait = (delay: Duration.Duration) =>
+      waitOnServer
+        ? Effect.gen(function*() {
+          const all = yield* Ref.get(queues)
+          const since = seen !== undefined && seen.queues === all ? seen.values : undefined
+          // Disconnected: stopping the worker does not wait for a cancel of the statement (a round
+          // trip of its own, and none at all when Postgres is going down too); it ends by itself.
+          const values = yield* Effect.disconnect(pgmq.awaitMessages(all, since, {
+            maxWaitMs: SERVER_WAIT_MS,
+            probeEveryMs: SEND_PROBE_EVERY_MS,
+            visibleEveryMs: Duration.toMillis(delay)
+          }))
+          seen = { queues: all, values }
+        }).pipe(
+          Effect.catchAllCause((cause) => {
+            seen = undefined
+            return Effect.logWarning("could not wait for messages on the server; polling", cause).pipe(
+              Effect.zipRight(Effect.sleep(delay))
+            )
+          })
+        )
+        : Queue.take(nudges).pipe(Effect.timeoutOption(delay))
 
     const read = (wanted: number) =>
       readRound(wanted).pipe(
@@ -92,8 +128,8 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
         if (idle) {
           const delay = idleDelay
           idleDelay = Duration.min(Duration.times(idleDelay, 2), config.idlePoll)
-          // A nudge (a send to one of our queues was notified) ends the wait early.
-          yield* Queue.take(nudges).pipe(Effect.timeoutOption(delay))
+          // A nudge (a send to one of our queues was notified), or a send seen by the server, ends the wait early.
+          yield* idleWait(delay)
           yield* reads.withPermits(1)(read(yield* room))
           return
         }

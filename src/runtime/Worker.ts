@@ -19,9 +19,15 @@ const describe = (consumes: Consumes) => consumes._tag === "Queue" ? consumes.qu
 
 const times = (n: number) => `${n} time${n === 1 ? "" : "s"}`
 
-/** Handlers this fast on average let the poller read a few batches ahead of the free slots. */
+/**
+ * Handlers this fast on average let the poller read a few batches ahead of the free slots, but no
+ * more than this worker starts in a sixth of the visibility timeout: a message read ahead waits
+ * with its lease running, and one that waits too long (a busy machine) is lost to another worker
+ * and then runs alone, as a suspect.
+ */
 const READ_AHEAD_BELOW_MILLIS = 50
 const READ_AHEAD_BATCHES = 2
+const READ_AHEAD_LEASE_SHARE = 1 / 6
 /** Reads in flight at once while there is work. */
 const MAX_READS = 3
 
@@ -103,9 +109,31 @@ export const layer = (consumes: Consumes): Layer.Layer<
     const wake = () => void Queue.unsafeOffer(changed, undefined)
     yield* heartbeat.countInFlight(() => running)
 
-    const readAhead = () => (meanMillis !== undefined && meanMillis < READ_AHEAD_BELOW_MILLIS ? READ_AHEAD_BATCHES * config.batchSize : 0)
-    /** While reading ahead, a read waits for a whole batch of room: the batch still ready covers its round trip. */
-    const minimumRead = () => (readAhead() > 0 ? config.batchSize : batch)
+    /** Jobs started, and the rate of starts per second measured from it (none until a second has passed). */
+    let started = 0
+    let startedBefore = 0
+    let startsPerSecond: number | undefined
+    const measureStarts = Effect.sync(() => {
+      const last = started - startedBefore
+      startedBefore = started
+      startsPerSecond = startsPerSecond === undefined ? last : 0.5 * startsPerSecond + 0.5 * last
+    })
+    yield* measureStarts.pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.delay("1 second"), Effect.forkScoped)
+
+    const readAhead = () => {
+      if (meanMillis === undefined || meanMillis >= READ_AHEAD_BELOW_MILLIS) return 0
+      // Until a rate is measured, what the slots would do at the handlers' mean time.
+      const rate = startsPerSecond ?? capacity * 1000 / Math.max(meanMillis, 0.001)
+      return Math.min(READ_AHEAD_BATCHES * config.batchSize, Math.floor(rate * config.visibilityTimeoutSeconds * READ_AHEAD_LEASE_SHARE))
+    }
+    /**
+     * While reading ahead, a read waits for half of what may be held (a whole batch at most): what is
+     * still ready covers its round trip.
+     */
+    const minimumRead = () => {
+      const ahead = readAhead()
+      return ahead > 0 ? Math.min(config.batchSize, Math.max(batch, Math.floor((capacity + ahead) / 2))) : batch
+    }
 
     /** Settled or given up on: nothing of it is held any more. */
     const done = (held: Held) =>
@@ -217,6 +245,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
       const job: Job = { taken, submitted: false }
       const began = performance.now()
       running++
+      started++
       if (alone) aloneRunning = true
       const fiber = runFork(
         runJob(job, alone).pipe(
@@ -307,6 +336,9 @@ export const layer = (consumes: Consumes): Layer.Layer<
       }
     })
 
+    // Where sends are notified, an idle worker reads as soon as one of its queues has a new message;
+    // elsewhere (a transaction pooler) the server watches for sends while the worker is idle.
+    const notifications = yield* Effect.serviceOption(JobNotifications)
     const poller = yield* Poller.make({
       config,
       pgmq,
@@ -314,12 +346,11 @@ export const layer = (consumes: Consumes): Layer.Layer<
       queues,
       room,
       deliver: (taken, wanted) => Effect.zipRight(Effect.sync(() => void (reserved -= wanted)), deliver(taken)),
-      maxReads: MAX_READS
+      maxReads: MAX_READS,
+      waitOnServer: Option.isNone(notifications) || !notifications.value.listening
     })
     const polling = yield* poller.loop.pipe(Effect.annotateLogs(workerAnnotations), Effect.forkScoped)
 
-    // Where sends are notified, an idle worker reads as soon as one of its queues has a new message.
-    const notifications = yield* Effect.serviceOption(JobNotifications)
     if (Option.isSome(notifications)) {
       yield* notifications.value.queues.pipe(
         Stream.runForEach((queue) =>

@@ -12,6 +12,7 @@ import jobLookups from "./0009_job_lookups.js"
 import deliveries from "./0010_deliveries.js"
 import imports from "./0011_imports.js"
 import enforcementComms from "./0012_enforcement_comms.js"
+import awaitMessages from "./0013_await_messages.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -26,7 +27,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0009_job_lookups": jobLookups,
   "0010_deliveries": deliveries,
   "0011_imports": imports,
-  "0012_enforcement_comms": enforcementComms
+  "0012_enforcement_comms": enforcementComms,
+  "0013_await_messages": awaitMessages
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
