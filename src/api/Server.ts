@@ -1,4 +1,5 @@
-import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
 import { Effect, Layer } from "effect"
 import { ApiConfig } from "../config/index.js"
 import { DeadLetters } from "../deadletter/DeadLetters.js"

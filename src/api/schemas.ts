@@ -1,4 +1,5 @@
-import { HttpApiSchema, Multipart } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as Multipart from "@effect/platform/Multipart"
 import { JSONSchema, Schema } from "effect"
 import { type DeadLetterEntry, DeadLetterStates, type ReplayRecord } from "../deadletter/DeadLetters.js"
 import type { Batch } from "../domain/imports/index.js"

@@ -1,4 +1,4 @@
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { SqlClient } from "@effect/sql"
 import { Console, Duration, Effect, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"

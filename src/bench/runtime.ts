@@ -1,4 +1,4 @@
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Console, Deferred, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema, Stream } from "effect"

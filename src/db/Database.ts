@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Reactivity } from "@effect/experimental"
+import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Data, Duration, Effect, Layer, Redacted, Ref, Schedule } from "effect"
 import { DatabaseConfig } from "../config/index.js"

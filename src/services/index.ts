@@ -1,4 +1,4 @@
-import type { HttpClient } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import {

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { Clock } from "effect"
 import { ContactHistory, type OutboxMessage, OutboxMessages } from "../../domain/communications/index.js"

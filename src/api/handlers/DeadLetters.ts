@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { Api } from "../Api.js"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { Monitoring } from "../../monitoring/Monitoring.js"
 import { PgmqQueue } from "../../queue/PgmqQueue.js"

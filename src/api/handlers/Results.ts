@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { type JudgmentWithScore, ScoreResults } from "../../domain/collectability/index.js"
 import { Api } from "../Api.js"

@@ -1,4 +1,7 @@
-import { FileSystem, HttpApiBuilder, type HttpServerRequest, Multipart } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Multipart from "@effect/platform/Multipart"
 import { Effect, Option, Stream } from "effect"
 import { checkCsvText, csvContentType } from "../../domain/uploads/index.js"
 import { Imports } from "../../jobs/Imports.js"

@@ -1,5 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect } from "effect"
 import type { UploadImport } from "../../jobs/Imports.js"
 import { operatorCommand } from "./environment.js"

@@ -1,4 +1,4 @@
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { SqlClient } from "@effect/sql"
 import { Layer } from "effect"
 import { Discord } from "../../alerts/index.js"

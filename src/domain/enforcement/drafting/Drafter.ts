@@ -1,6 +1,6 @@
 import { type AiError, LanguageModel } from "@effect/ai"
 import { OpenAiClient, OpenAiLanguageModel } from "@effect/ai-openai"
-import type { HttpClient } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Context, Data, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import { OpenAiConfig, type OpenAiSettings } from "../../../config/OpenAiConfig.js"
 import type { DraftDocument, DraftRecord } from "./DraftRecord.js"

@@ -1,4 +1,4 @@
-import type { HttpClient } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer, Option } from "effect"
 import { CommsConfig, EMAIL_VARIABLES, listOf, SMS_VARIABLES } from "../../../config/CommsConfig.js"
 import { InvalidConfiguration } from "../../../config/InvalidConfiguration.js"
