@@ -137,7 +137,7 @@ export const layerMemory: Layer.Layer<PgmqQueue> = Layer.effect(
           while (true) {
             const nextSend = sent
             const now = yield* Clock.currentTimeMillis
-            const states = (yield* Ref.get(queues))
+            const states = yield* Ref.get(queues)
             const current = awaited.map((queue) => String(states.get(queue)?.lastId ?? 0))
             const vts = awaited.flatMap((queue) => states.get(queue)?.messages.map((m) => m.vt) ?? [])
             const moved = seen === undefined || current.some((value, i) => value !== seen[i])

@@ -130,10 +130,8 @@ export const layer = (consumes: Consumes): Layer.Layer<
      * While reading ahead, a read waits for half of what may be held (a whole batch at most): what is
      * still ready covers its round trip.
      */
-    const minimumRead = () => {
-      const ahead = readAhead()
-      return ahead > 0 ? Math.min(config.batchSize, Math.max(batch, Math.floor((capacity + ahead) / 2))) : batch
-    }
+    const minimumRead = (ahead: number) =>
+      ahead > 0 ? Math.min(config.batchSize, Math.max(batch, Math.floor((capacity + ahead) / 2))) : batch
 
     /** Settled or given up on: nothing of it is held any more. */
     const done = (held: Held) =>
@@ -326,8 +324,9 @@ export const layer = (consumes: Consumes): Layer.Layer<
           yield* runNextSuspect
           continue
         }
-        const free = capacity + readAhead() - running - ready.length - reserved
-        if (settling < maxSettling && (free >= minimumRead() || (free > 0 && ready.length === 0 && reserved === 0))) {
+        const ahead = readAhead()
+        const free = capacity + ahead - running - ready.length - reserved
+        if (settling < maxSettling && (free >= minimumRead(ahead) || (free > 0 && ready.length === 0 && reserved === 0))) {
           const wanted = Math.min(free, config.batchSize)
           reserved += wanted
           return wanted
