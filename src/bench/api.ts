@@ -30,6 +30,7 @@ const DURATION_SECONDS = Number(process.env["BENCH_API_SECONDS"] ?? 10)
 const SQL_JOBS = 4_000
 
 const apiScript = fileURLToPath(new URL("../../bin/api.js", import.meta.url))
+const plainScript = fileURLToPath(new URL("./plainApi.js", import.meta.url))
 
 const job = () =>
   Envelope.make({
@@ -40,13 +41,17 @@ const job = () =>
     payload: { action: "noop" }
   })
 
-/** The API as a child process, stopped (SIGTERM) with the scope. */
-const startApi = (url: Redacted.Redacted<string>, port: number) =>
+/** A server script as a child process, listening on `port`; stopped (SIGTERM) with the scope. */
+const startServer = (
+  script: string,
+  url: Redacted.Redacted<string>,
+  port: number,
+  extraEnv: Record<string, string> = {},
+  nodeArgs: ReadonlyArray<string> = []
+) =>
   Effect.acquireRelease(
     Effect.async<ReturnType<typeof spawn>, Error>((resume) => {
-      // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/api-profile", profiles the API under load.
-      const nodeArgs = (process.env["BENCH_API_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "")
-      const child = spawn(process.execPath, [...nodeArgs, apiScript], {
+      const child = spawn(process.execPath, [...nodeArgs, script], {
         env: {
           PATH: process.env["PATH"] ?? "",
           SUPABASE_DB_URL: Redacted.value(url),
@@ -55,7 +60,8 @@ const startApi = (url: Redacted.Redacted<string>, port: number) =>
           DRAGONFLY_API_KEY: API_KEY,
           PORT: String(port),
           DB_POOL_SIZE: "10",
-          LOG_LEVEL: "warn"
+          LOG_LEVEL: "warn",
+          ...extraEnv
         },
         stdio: ["ignore", "pipe", "inherit"]
       })
@@ -70,7 +76,7 @@ const startApi = (url: Redacted.Redacted<string>, port: number) =>
       }, 100)
       child.once("exit", (code) => {
         clearInterval(poll)
-        resume(Effect.fail(new Error(`node bin/api.js exited with code ${code} before listening`)))
+        resume(Effect.fail(new Error(`node ${script} exited with code ${code} before listening`)))
       })
     }),
     (child) =>
@@ -80,6 +86,11 @@ const startApi = (url: Redacted.Redacted<string>, port: number) =>
         child.kill("SIGTERM")
       })
   )
+
+/** The API (`node bin/api.js`) as a child process. */
+const startApi = (url: Redacted.Redacted<string>, port: number) =>
+  // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/api-profile", profiles the API under load.
+  startServer(apiScript, url, port, {}, (process.env["BENCH_API_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== ""))
 
 interface LoadResult {
   readonly requests: number
@@ -154,6 +165,10 @@ const rate = <E, R>(n: number, concurrency: number, enqueue: (envelope: Envelope
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
+/** "req/s (p99)", and how many failed when any did. */
+const rateWithTail = (result: LoadResult) =>
+  `${fmt(result.perSecond)} (${fmt(result.p99, 1)})${result.failures > 0 ? ` ${result.failures} failed` : ""}`
+
 const program = Effect.gen(function*() {
   const root = mkdtempSync(join(tmpdir(), "dragonfly-bench-api-"))
   const server = yield* EmbeddedPostgres.start({
@@ -172,16 +187,29 @@ const program = Effect.gen(function*() {
     yield* pgmq.create(QUEUE)
     const port = yield* anyFreePort
     const api = yield* startApi(server.url, port)
+    const plainPort = yield* anyFreePort
+    yield* startServer(plainScript, server.url, plainPort, { BENCH_PLAIN_MODE: "single" })
+    const coalescedPort = yield* anyFreePort
+    yield* startServer(plainScript, server.url, coalescedPort, { BENCH_PLAIN_MODE: "coalesced" })
 
     yield* Console.log(`Dragonfly API enqueue benchmark: embedded PostgreSQL, Node ${process.version}, ${DURATION_SECONDS} s per run`)
     yield* Console.log("direct SQL = in this process, pool of 10: bare pgmq.send, and the API's enqueue (send + key, one statement)")
-    yield* Console.log("API = POST /v1/jobs/bench_api from autocannon, to node bin/api.js (pool of 10), unique keys\n")
+    yield* Console.log("API = POST /v1/jobs/bench_api from autocannon, to node bin/api.js (pool of 10), unique keys")
+    yield* Console.log(
+      "plain = the same requests to plain node:http + pg (pool of 10, src/bench/plainApi.ts): a key check, JSON.parse and the"
+    )
+    yield* Console.log(
+      "        API's enqueue statement, no validation; one statement per request, or concurrent requests coalesced into one\n"
+    )
     // Warm-up (JIT, pools), not measured.
     yield* load(port, 10, 3)
+    yield* load(plainPort, 10, 2)
+    yield* load(coalescedPort, 10, 2)
     yield* rate(500, 10, (envelope) => jobs.enqueue(QUEUE, envelope))
     yield* pgmq.purge(QUEUE)
     yield* Console.log(
-      "connections   API req/s   p50 ms   p99 ms   failures   API CPU µs/req   SQL send/s   SQL enqueue/s   API / SQL enqueue"
+      "connections   API req/s   p50 ms   p99 ms   failures   API CPU µs/req   SQL send/s   SQL enqueue/s   API / SQL enqueue" +
+        "   plain req/s (p99 ms)   coalesced req/s (p99 ms)   API / plain   API / coalesced"
     )
     for (const connections of CONNECTIONS) {
       const send = yield* rate(SQL_JOBS, connections, (envelope) => pgmq.send(QUEUE, Envelope.encode(envelope)))
@@ -189,6 +217,9 @@ const program = Effect.gen(function*() {
       const cpuBefore = cpuSeconds(api.pid!)
       const result = yield* load(port, connections)
       const cpuPerRequest = ((cpuSeconds(api.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests)
+      yield* pgmq.purge(QUEUE)
+      const plain = yield* load(plainPort, connections)
+      const coalesced = yield* load(coalescedPort, connections)
       yield* Console.log(
         [
           String(connections).padStart(11),
@@ -199,7 +230,11 @@ const program = Effect.gen(function*() {
           fmt(cpuPerRequest).padStart(16),
           fmt(send).padStart(12),
           fmt(enqueue).padStart(15),
-          `${fmt(result.perSecond / enqueue, 2)}×`.padStart(19)
+          `${fmt(result.perSecond / enqueue, 2)}×`.padStart(19),
+          rateWithTail(plain).padStart(22),
+          rateWithTail(coalesced).padStart(26),
+          `${fmt(result.perSecond / plain.perSecond, 2)}×`.padStart(13),
+          `${fmt(result.perSecond / coalesced.perSecond, 2)}×`.padStart(17)
         ].join(" ")
       )
       yield* pgmq.purge(QUEUE)
