@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import * as TestDatabase from "./support/TestDatabase.js"
 import { acceptsConnections, closedPort } from "./support/net.js"
 import { runNode, startNode } from "./support/processes.js"
@@ -60,6 +61,22 @@ describe("node bin/api.js", () => {
       assert.strictEqual(result.code, 1)
       assert.include(result.stderr, "DRAGONFLY_API_KEY: must be at least 16 characters")
       assert.notInclude(result.stderr + result.stdout, "secret-pw")
+    }))
+
+  it.scopedLive("refuses a PORT that something else listens on, saying so", () =>
+    Effect.gen(function*() {
+      const url = yield* TestDatabase.freshDatabase()
+      const holder = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const server = Net.createServer().listen(0, "0.0.0.0", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      )
+      const port = (holder.address() as Net.AddressInfo).port
+      const result = yield* runNode(["bin/api.js"], apiEnv(url, port))
+      assert.strictEqual(result.code, 1)
+      assert.include(result.stderr, `error: port ${port} is in use (PORT)`)
+      assert.notInclude(result.stderr, "ServeError")
     }))
 
   it.scopedLive("serves on $PORT, logs each request without the key, and drains on SIGTERM", () =>

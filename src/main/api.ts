@@ -13,10 +13,15 @@ import {
   OptionalCollectorConfig
 } from "../config/index.js"
 import * as Database from "../db/Database.js"
+import { isAddressInUse, PortInUse } from "../dev/ports.js"
 import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
+import { keepStoppingOnRepeatedSignals } from "./signals.js"
 
-const Http = Layer.unwrapEffect(Effect.map(ApiConfig, (config) => NodeHttpServer.layer(createServer, { port: config.port })))
+const Http = Layer.unwrapEffect(Effect.map(ApiConfig, (config) =>
+  NodeHttpServer.layer(createServer, { port: config.port }).pipe(
+    Layer.mapError((error) => (isAddressInUse(error) ? new PortInUse({ port: config.port, setting: "PORT" }) : error))
+  )))
 
 // The server is built after the pool and stopped before it: SIGTERM stops accepting, lets the
 // requests in flight finish, then closes the pool.
@@ -26,6 +31,8 @@ const MainLive = Server.layer().pipe(
   Layer.provide(Database.layer("dragonfly-api")),
   Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig, OptionalCollectorConfig, LegalRulesConfig))
 )
+
+keepStoppingOnRepeatedSignals("the API")
 
 Layer.launch(MainLive).pipe(
   Effect.tapErrorCause((cause) => reportFailure(cause)),

@@ -5,6 +5,9 @@ import { Effect, Layer } from "effect"
 import { run } from "../cli/index.js"
 import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
+import { keepStoppingOnRepeatedSignals } from "./signals.js"
+
+keepStoppingOnRepeatedSignals("dragonfly")
 
 run(process.argv).pipe(
   Effect.tapErrorCause((cause) => reportFailure(cause, ValidationError.isValidationError)),

@@ -5,6 +5,7 @@ const OPERATOR_FACING = new Set([
   "InvalidConfiguration",
   "DatabaseUnavailable",
   "EmbeddedPostgresError",
+  "PortInUse",
   "MigrationError",
   "DiscordNotConfigured",
   "DiscordRateLimited",

@@ -12,6 +12,7 @@ import * as WorkerRuntime from "../runtime/index.js"
 import { WorkerIdentity } from "../runtime/index.js"
 import { services } from "../services/index.js"
 import { reportFailure } from "./reportFailure.js"
+import { keepStoppingOnRepeatedSignals } from "./signals.js"
 
 const name = process.argv[2] ?? ""
 const service = services[name]
@@ -52,6 +53,8 @@ const alertCrash = (cause: Cause.Cause<unknown>) =>
       Effect.timeout("5 seconds"),
       Effect.ignore
     )
+
+keepStoppingOnRepeatedSignals("the worker")
 
 Layer.launch(MainLive).pipe(
   Effect.tapErrorCause((cause) =>

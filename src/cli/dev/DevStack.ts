@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Redacted, type Scope } from "effect"
+import { Console, Effect, Redacted, type Scope } from "effect"
 import { mkdirSync } from "node:fs"
 import * as Database from "../../db/Database.js"
 import { migrate } from "../../db/Migrations.js"
@@ -32,12 +32,18 @@ const createDatabaseIfMissing = (server: EmbeddedPostgres.EmbeddedServer) =>
 export const start = (options: DevStackOptions): Effect.Effect<DevDatabase, unknown, Scope.Scope> =>
   Effect.gen(function*() {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o755 })
+    const started = { value: false }
+    // Added before the server, so it runs after the server's stop.
+    yield* Effect.addFinalizer(() => started.value ? Console.log("  postgres    stopped") : Effect.void)
+    // Its own process group: a terminal's Ctrl-C reaches the services, which drain, and not Postgres.
     const server = yield* EmbeddedPostgres.start({
       dataDir: options.dataDir,
       preferredPort: options.port,
       persistent: true,
-      durability: "durable"
+      durability: "durable",
+      ownProcessGroup: true
     })
+    started.value = true
     yield* createDatabaseIfMissing(server)
     const url = server.urlFor(DEV_DATABASE)
     const applied = yield* migrate.pipe(

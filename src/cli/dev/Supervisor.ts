@@ -15,6 +15,8 @@ export interface RunningService {
   readonly command: string
   /** Completes with the exit code (or signal name) when the process ends. */
   readonly exited: Deferred.Deferred<string>
+  /** SIGTERM, then up to the grace period for the drain before SIGKILL; how it ended. Idempotent. */
+  readonly stop: Effect.Effect<string>
 }
 
 const pipeLines = (stream: NodeJS.ReadableStream | null, prefix: string, write: (line: string) => void) => {
@@ -23,7 +25,7 @@ const pipeLines = (stream: NodeJS.ReadableStream | null, prefix: string, write: 
 }
 
 const exitDescription = (code: number | null, signal: NodeJS.Signals | null) =>
-  code !== null ? `exit code ${code}` : `signal ${signal ?? "unknown"}`
+  code !== null ? `exit code ${code}` : `exited on ${signal ?? "an unknown signal"}`
 
 /**
  * Runs one service as a child process for the caller's scope, its output prefixed with its name.
@@ -37,6 +39,19 @@ export const runService = (
 ): Effect.Effect<RunningService, never, Scope.Scope> =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<string>()
+    const stopWithin = (child: ChildProcess) =>
+      Effect.gen(function*() {
+        if (!(yield* Deferred.isDone(exited))) {
+          child.kill("SIGTERM")
+          // Finalizers are uninterruptible; the wait must not be, or the timeout could never fire.
+          const stopped = yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeout(grace), Effect.option)
+          if (stopped._tag === "None") {
+            yield* Effect.logWarning(`${service.name} did not stop within ${Duration.format(grace)}; killing it`)
+            child.kill("SIGKILL")
+          }
+        }
+        return yield* Deferred.await(exited)
+      })
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const child: ChildProcess = spawn(service.command, [...service.args], {
@@ -50,21 +65,10 @@ export const runService = (
         child.on("error", (error) => Deferred.unsafeDone(exited, Effect.succeed(`failed to start: ${error.message}`)))
         return child
       }),
-      (child) =>
-        Effect.gen(function*() {
-          if (yield* Deferred.isDone(exited)) return
-          child.kill("SIGTERM")
-          // Finalizers are uninterruptible; the wait must not be, or the timeout could never fire.
-          const stopped = yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeout(grace), Effect.option)
-          if (stopped._tag === "None") {
-            yield* Effect.logWarning(`${service.name} did not stop within ${Duration.format(grace)}; killing it`)
-            child.kill("SIGKILL")
-            yield* Deferred.await(exited)
-          }
-        })
+      stopWithin
     )
     const shown = [service.command === process.execPath ? "node" : service.command, ...service.args.map((arg) =>
       arg.includes("/bin/") ? `bin/${arg.split("/bin/").pop()}` : arg
     )]
-    return { name: service.name, pid: child.pid ?? -1, command: shown.join(" "), exited }
+    return { name: service.name, pid: child.pid ?? -1, command: shown.join(" "), exited, stop: stopWithin(child) }
   })
