@@ -21,7 +21,7 @@ describe("Database", () => {
       const error = yield* Layer.build(
         Database.layerFromOptions({ url, poolSize: 1, applicationName: "test", retryWindow: "1 second" })
       ).pipe(Effect.scoped, Effect.flip, Effect.provide(capturingLogger(lines)))
-      assert.strictEqual(error._tag, "DatabaseUnavailable")
+      if (error._tag !== "DatabaseUnavailable") return assert.fail(`expected DatabaseUnavailable, got ${error._tag}`)
       assert.strictEqual(error.target, `127.0.0.1:${port}/dragonfly`)
       assert.isAtLeast(error.attempts, 3)
       assert.match(error.message, new RegExp(`^Could not connect to the database at 127\\.0\\.0\\.1:${port}/dragonfly after \\d+ attempts: .*ECONNREFUSED`))
@@ -42,7 +42,33 @@ describe("Database", () => {
           retryWindow: 0
         })
       ).pipe(Effect.scoped, Effect.flip)
+      if (error._tag !== "DatabaseUnavailable") return assert.fail(`expected DatabaseUnavailable, got ${error._tag}`)
       assert.strictEqual(error.attempts, 1)
+    }))
+
+  it.scopedLive("stops at once, without retrying, when the server refuses the password or the database", () =>
+    Effect.gen(function*() {
+      const good = new URL(Redacted.value(yield* TestDatabase.freshDatabase()))
+      // A server that trusts local connections accepts any password, but not a role it lacks.
+      const wrongCredentials = new URL(good)
+      if (good.password === "") wrongCredentials.username = "no_such_role"
+      else wrongCredentials.password = "wrong-secret-pw"
+      const noDatabase = new URL(good)
+      noDatabase.pathname = "/no_such_database"
+      for (const [url, expected] of [
+        [wrongCredentials, /^The database at .+ (rejected the credentials|refused the role) \(authentication failed; check the user/],
+        [noDatabase, /^The database at .+\/no_such_database has no such database/]
+      ] as const) {
+        const lines = yield* Ref.make<ReadonlyArray<string>>([])
+        const error = yield* Layer.build(
+          Database.layerFromOptions({ url: Redacted.make(url.toString()), poolSize: 1, applicationName: "test", retryWindow: "30 seconds" })
+        ).pipe(Effect.scoped, Effect.flip, Effect.provide(capturingLogger(lines)))
+        assert.strictEqual(error._tag, "DatabaseRefused")
+        assert.match(error.message, expected)
+        assert.notInclude(error.message, "wrong-secret-pw")
+        // no "not reachable" retries: the 30 s window was not waited out
+        assert.deepStrictEqual(yield* Ref.get(lines), [])
+      }
     }))
 
   it.live("names the application in pg_stat_activity and never prepares named statements", () =>

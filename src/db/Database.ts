@@ -16,6 +16,34 @@ export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")
   }
 }
 
+/**
+ * The server answered and refused: a wrong password, an unknown role or database. Trying again
+ * cannot help, so start-up stops at once.
+ */
+export class DatabaseRefused extends Data.TaggedError("DatabaseRefused")<{
+  readonly target: string
+  readonly code: string
+  readonly reason: string
+}> {
+  override get message() {
+    const what = REFUSALS[this.code] ?? "refused the connection"
+    return `The database at ${this.target} ${what}: ${this.reason}`
+  }
+}
+
+/** SQLSTATEs a connection attempt can end with that no retry fixes, and what they mean. */
+const REFUSALS: Record<string, string> = {
+  "28P01": "rejected the credentials (authentication failed; check the user and password in SUPABASE_DB_URL)",
+  "28000": "refused the role (authentication failed; check the user in SUPABASE_DB_URL)",
+  "3D000": "has no such database (check the database name in SUPABASE_DB_URL)"
+}
+
+/** The SQLSTATE of a refusal no retry can fix, when the error is one. */
+const refusalCode = (error: SqlError.SqlError) => {
+  const code = (error.cause as { readonly code?: unknown } | undefined)?.code
+  return typeof code === "string" && code in REFUSALS ? code : undefined
+}
+
 export interface ConnectOptions {
   readonly url: Redacted.Redacted<string>
   readonly poolSize: number
@@ -72,15 +100,22 @@ const connect = (options: ConnectOptions) =>
       connectTimeout: Duration.seconds(10),
       applicationName: options.applicationName
     }).pipe(
+      Effect.mapError((error) => {
+        const code = refusalCode(error)
+        return code === undefined ? error : new DatabaseRefused({ target, code, reason: reasonOf(error, options.url) })
+      }),
       Effect.tapError((error) =>
-        Ref.updateAndGet(attempts, (n) => n + 1).pipe(
+        error._tag === "DatabaseRefused" ? Effect.void : Ref.updateAndGet(attempts, (n) => n + 1).pipe(
           Effect.flatMap((attempt) =>
             Effect.logWarning(`database not reachable at ${target} (attempt ${attempt}): ${reasonOf(error, options.url)}`)
           )
         )
       ),
-      Effect.retry(connectRetry(options.retryWindow ?? "30 seconds")),
-      Effect.catchAll((error) =>
+      Effect.retry({
+        schedule: connectRetry(options.retryWindow ?? "30 seconds"),
+        while: (error) => error._tag !== "DatabaseRefused"
+      }),
+      Effect.catchTag("SqlError", (error) =>
         Effect.flatMap(Ref.get(attempts), (n) =>
           new DatabaseUnavailable({ target, attempts: n, reason: reasonOf(error, options.url) }))
       )
@@ -90,7 +125,7 @@ const connect = (options: ConnectOptions) =>
 /** `PgClient` and `SqlClient` from explicit options (tests, the dev stack). */
 export const layerFromOptions = (
   options: ConnectOptions
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable | DatabaseRefused> =>
   Layer.scopedContext(
     Effect.map(connect(options), (client) => Context.make(PgClient.PgClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
   ).pipe(Layer.provide(Reactivity.layer))
@@ -98,7 +133,7 @@ export const layerFromOptions = (
 /** `PgClient` and `SqlClient` from `SUPABASE_DB_URL` and `DB_POOL_SIZE`. */
 export const layer = (
   applicationName: string
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable, DatabaseConfig> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable | DatabaseRefused, DatabaseConfig> =>
   Layer.unwrapEffect(
     Effect.map(DatabaseConfig, (config) =>
       layerFromOptions({

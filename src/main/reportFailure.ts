@@ -4,6 +4,7 @@ import { Cause, Console, Effect } from "effect"
 const OPERATOR_FACING = new Set([
   "InvalidConfiguration",
   "DatabaseUnavailable",
+  "DatabaseRefused",
   "EmbeddedPostgresError",
   "PortInUse",
   "MigrationError",
