@@ -63,6 +63,15 @@ describe("node bin/api.js", () => {
       assert.notInclude(result.stderr + result.stdout, "secret-pw")
     }))
 
+  it.scopedLive("on an unmigrated database, exits 1 with the command to run instead of answering 500", () =>
+    Effect.gen(function*() {
+      const empty = yield* TestDatabase.freshDatabase({ migrated: false })
+      const result = yield* runNode(["bin/api.js"], apiEnv(empty, yield* closedPort))
+      assert.strictEqual(result.code, 1)
+      assert.include(result.stderr, "error: the database is not migrated: it has no migrations")
+      assert.include(result.stderr, "run: node bin/dragonfly.js db migrate")
+    }))
+
   it.scopedLive("refuses a PORT that something else listens on, saying so", () =>
     Effect.gen(function*() {
       const url = yield* TestDatabase.freshDatabase()

@@ -2,6 +2,8 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Ref } from "effect"
 import * as Database from "../src/db/Database.js"
+import { latestMigrationId } from "../src/db/migrations/index.js"
+import { adminQuery } from "./support/admin.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { closedPort } from "./support/net.js"
 import { runNode, type Running, startNode } from "./support/processes.js"
@@ -115,6 +117,36 @@ describe("node bin/worker.js", () => {
       assert.include(result.stderr, "LOG_FORMAT")
       assert.include(result.stderr, "HEARTBEAT_INTERVAL")
       assert.include(result.stderr, "WORKER_CONCURRENCY: must be between 1 and 500")
+    }))
+
+  it.scopedLive("on an unmigrated database, exits 1 with the command to run; migrated ahead of it, starts and warns", () =>
+    Effect.gen(function*() {
+      const empty = yield* TestDatabase.freshDatabase({ migrated: false })
+      const refused = yield* runNode(["bin/worker.js", "score"], workerEnv(empty))
+      assert.strictEqual(refused.code, 1)
+      assert.strictEqual(
+        refused.stderr.trim(),
+        `error: the database is not migrated: it has no migrations, this build needs ${latestMigrationId}; run: node bin/dragonfly.js db migrate`
+      )
+
+      const behind = yield* TestDatabase.freshDatabase()
+      yield* Effect.promise(() =>
+        adminQuery(Redacted.value(behind), `DELETE FROM dragonfly_migrations WHERE migration_id = ${latestMigrationId}`)
+      )
+      const stale = yield* runNode(["bin/worker.js", "score"], workerEnv(behind))
+      assert.strictEqual(stale.code, 1)
+      assert.include(stale.stderr, `it has migrations up to ${latestMigrationId - 1}, this build needs ${latestMigrationId}`)
+
+      const ahead = yield* TestDatabase.freshDatabase()
+      yield* Effect.promise(() =>
+        adminQuery(Redacted.value(ahead), `INSERT INTO dragonfly_migrations (migration_id, name) VALUES (${latestMigrationId + 1}, 'from_the_future')`)
+      )
+      const worker = yield* startNode(["bin/worker.js", "score"], workerEnv(ahead))
+      yield* worker.waitFor(/consuming score_collectability/)
+      assert.include(
+        worker.output(),
+        `the database is migrated ahead of this code (migration ${latestMigrationId + 1}, this build knows ${latestMigrationId})`
+      )
     }))
 
   it.scopedLive("alerts Discord when it crashes at start (database unreachable)", () =>

@@ -13,6 +13,7 @@ import {
   OptionalCollectorConfig
 } from "../config/index.js"
 import * as Database from "../db/Database.js"
+import { checkedDatabase } from "../db/Migrations.js"
 import { isAddressInUse, PortInUse } from "../dev/ports.js"
 import * as Logging from "../observability/Logging.js"
 import { reportFailure } from "./reportFailure.js"
@@ -28,7 +29,7 @@ const Http = Layer.unwrapEffect(Effect.map(ApiConfig, (config) =>
 const MainLive = Server.layer().pipe(
   HttpServer.withLogAddress,
   Layer.provide(Http),
-  Layer.provide(Database.layer("dragonfly-api")),
+  Layer.provide(checkedDatabase(Database.layer("dragonfly-api"))),
   Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig, OptionalCollectorConfig, LegalRulesConfig))
 )
 

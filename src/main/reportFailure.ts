@@ -8,6 +8,7 @@ const OPERATOR_FACING = new Set([
   "EmbeddedPostgresError",
   "PortInUse",
   "MigrationError",
+  "SchemaNotCurrent",
   "DiscordNotConfigured",
   "DiscordRateLimited",
   "DiscordUnavailable",

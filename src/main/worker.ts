@@ -6,6 +6,7 @@ import { Cause, Effect, Layer } from "effect"
 import { Alert, Discord } from "../alerts/index.js"
 import { DatabaseConfig, layer as configLayer, LoggingConfig, StorageConfig, WorkerConfig } from "../config/index.js"
 import * as Database from "../db/Database.js"
+import { checkedDatabase } from "../db/Migrations.js"
 import * as Logging from "../observability/Logging.js"
 import { JobNotifications } from "../queue/JobNotifications.js"
 import * as WorkerRuntime from "../runtime/index.js"
@@ -34,7 +35,7 @@ const MainLive = WorkerRuntime.layer(service.consumes).pipe(
   Layer.provide(service.handler),
   Layer.provide(NodeHttpClient.layerUndici),
   Layer.provide(JobNotifications.layer),
-  Layer.provide(Database.layer(`dragonfly-${service.name}`)),
+  Layer.provide(checkedDatabase(Database.layer(`dragonfly-${service.name}`))),
   Layer.provide(Alerts),
   Layer.provide(Identity),
   Layer.provide(Config)
