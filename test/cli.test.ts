@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { latestMigrationId } from "../src/db/migrations/index.js"
+import { adminQuery } from "./support/admin.js"
 import { closedPort } from "./support/net.js"
 import { runNode } from "./support/processes.js"
 import * as TestDatabase from "./support/TestDatabase.js"
@@ -60,6 +61,27 @@ describe("dragonfly db migrate", () => {
       assert.include(a!.stdout + b!.stdout, "database is up to date")
       const again = yield* runNode(["bin/dragonfly.js", "db", "migrate"], devEnv(empty))
       assert.strictEqual(again.code, 0)
+      assert.strictEqual(again.stdout.trim(), "database is up to date")
+    }), 60_000)
+
+  it.scopedLive("recreates a catalogue queue that is gone (as after a dump/restore), which doctor reports until then", () =>
+    Effect.gen(function*() {
+      const url = yield* TestDatabase.freshDatabase()
+      yield* Effect.promise(() => adminQuery(Redacted.value(url), "SELECT pgmq.drop_queue('score_collectability')"))
+      const before = yield* runNode(["bin/dragonfly.js", "doctor"], devEnv(url))
+      assert.strictEqual(before.code, 1)
+      assert.match(before.stdout, /^✗ queues +missing: score_collectability\n +→ node bin\/dragonfly\.js db migrate/m)
+
+      const migrated = yield* runNode(["bin/dragonfly.js", "db", "migrate"], devEnv(url))
+      assert.strictEqual(migrated.code, 0, migrated.stderr)
+      assert.strictEqual(migrated.stdout.trim(), "database is up to date\ncreated queue score_collectability (it was missing)")
+      const exists = yield* Effect.promise(() =>
+        adminQuery(Redacted.value(url), "SELECT to_regclass('pgmq.q_score_collectability') IS NOT NULL AS exists")
+      )
+      assert.isTrue(exists.rows[0].exists)
+      const after = yield* runNode(["bin/dragonfly.js", "doctor"], devEnv(url))
+      assert.match(after.stdout, /^✓ queues +all \d+ catalogue queues exist/m)
+      const again = yield* runNode(["bin/dragonfly.js", "db", "migrate"], devEnv(url))
       assert.strictEqual(again.stdout.trim(), "database is up to date")
     }), 60_000)
 

@@ -5,6 +5,7 @@ import { join } from "node:path"
 import type { TestProject } from "vitest/node"
 import * as Database from "../../src/db/Database.js"
 import { migrate } from "../../src/db/Migrations.js"
+import { installProbe } from "../../src/services/probe/schema.js"
 import * as EmbeddedPostgres from "../../src/dev/EmbeddedPostgres.js"
 import { adminQuery, databaseUrl } from "./admin.js"
 
@@ -60,6 +61,7 @@ const createTemplate = async (adminUrl: string, template: string) => {
   await adminQuery(adminUrl, `CREATE DATABASE "${template}"`)
   await Effect.runPromise(
     migrate.pipe(
+      Effect.zipLeft(installProbe),
       Effect.provide(Database.layerFromOptions({
         url: Redacted.make(databaseUrl(adminUrl, template)),
         poolSize: 1,

@@ -4,6 +4,8 @@ import { mkdirSync } from "node:fs"
 import * as Database from "../../db/Database.js"
 import { migrate } from "../../db/Migrations.js"
 import * as EmbeddedPostgres from "../../dev/EmbeddedPostgres.js"
+import { ensureCatalogQueues } from "../../queue/CatalogQueues.js"
+import { installProbe } from "../../services/probe/schema.js"
 
 export const DEV_DATABASE = "dragonfly"
 
@@ -46,7 +48,9 @@ export const start = (options: DevStackOptions): Effect.Effect<DevDatabase, unkn
     started.value = true
     yield* createDatabaseIfMissing(server)
     const url = server.urlFor(DEV_DATABASE)
+    // The probe service's queue and table are the dev stack's and the tests' only.
     const applied = yield* migrate.pipe(
+      Effect.tap(() => Effect.zipRight(ensureCatalogQueues, installProbe)),
       Effect.provide(Database.layerFromOptions({ url, poolSize: 1, applicationName: "dragonfly-dev" })),
       Effect.scoped
     )

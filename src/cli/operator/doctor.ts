@@ -1,4 +1,5 @@
 import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
 import { Console, Context, Data, Duration, Effect, Either, Option } from "effect"
 import { Alert, Discord } from "../../alerts/index.js"
 import { DatabaseConfig, loadSections, LoggingConfig, WorkerConfig } from "../../config/index.js"
@@ -7,7 +8,7 @@ import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { databaseChecks } from "../../monitoring/DatabaseChecks.js"
 import { Monitoring } from "../../monitoring/Monitoring.js"
 import { Catalog, catalogQueues, isConsumedBy } from "../../queue/catalog.js"
-import { QueueDirectory } from "../../queue/QueueDirectory.js"
+import { missingCatalogQueues } from "../../queue/CatalogQueues.js"
 import { DiscordLive, operatorServices } from "./layers.js"
 import { operatorCommand } from "./environment.js"
 
@@ -55,9 +56,8 @@ const databaseFindings = Effect.gen(function*() {
   })
   if (!checks.pgmq.ok || !checks.migrations.ok) return findings
 
-  const directory = yield* QueueDirectory
-  const existing = new Set<string>(yield* directory.all())
-  const missing = catalogQueues.filter((queue) => !existing.has(queue))
+  // By table, not by pgmq.meta: a restore with the real extension keeps the registrations, not the tables.
+  const missing = yield* Effect.provideService(missingCatalogQueues, SqlClient.SqlClient, yield* SqlClient.SqlClient)
   findings.push(
     missing.length === 0
       ? { outcome: "ok", check: "queues", detail: `all ${catalogQueues.length} catalogue queues exist` }
@@ -68,6 +68,8 @@ const databaseFindings = Effect.gen(function*() {
         hint: "node bin/dragonfly.js db migrate"
       }
   )
+  // The queue views read every registered queue's table: with one gone they cannot be read.
+  if (missing.length > 0) return findings
 
   const monitoring = yield* Monitoring
   const [workers, stale, queues] = yield* Effect.all([

@@ -13,6 +13,7 @@ import deliveries from "./0010_deliveries.js"
 import imports from "./0011_imports.js"
 import enforcementComms from "./0012_enforcement_comms.js"
 import awaitMessages from "./0013_await_messages.js"
+import probeOut from "./0014_probe_out.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -28,7 +29,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0010_deliveries": deliveries,
   "0011_imports": imports,
   "0012_enforcement_comms": enforcementComms,
-  "0013_await_messages": awaitMessages
+  "0013_await_messages": awaitMessages,
+  "0014_probe_out": probeOut
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
