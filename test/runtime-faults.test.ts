@@ -7,6 +7,7 @@ import { join } from "node:path"
 import { WorkerConfig } from "../src/config/index.js"
 import * as Database from "../src/db/Database.js"
 import { migrate } from "../src/db/Migrations.js"
+import { installProbe } from "../src/services/probe/schema.js"
 import { DeadLetter } from "../src/deadletter/DeadLetter.js"
 import * as EmbeddedPostgres from "../src/dev/EmbeddedPostgres.js"
 import { JobEnvelope } from "../src/envelope/index.js"
@@ -226,7 +227,7 @@ describe("a Postgres restart in the middle of a group commit", () => {
         }).pipe(Effect.orDie)
         yield* Effect.promise(() => adminQuery(Redacted.value(server.url), "CREATE DATABASE restart"))
         const url = server.urlFor("restart")
-        yield* migrate.pipe(Effect.provide(connect(url, "test-setup")), Effect.orDie)
+        yield* migrate.pipe(Effect.zipLeft(installProbe), Effect.provide(connect(url, "test-setup")), Effect.orDie)
         yield* Effect.gen(function*() {
           yield* startWorkerOn(url, { visibilityTimeoutSeconds: 3, heartbeatInterval: Duration.millis(200) })
           // Ten jobs settled together; the first one's writes hold the transaction open until the

@@ -30,7 +30,7 @@ describe("dev supervisor", () => {
       const service = yield* runService(node("stubborn", STUBBORN), {}, "300 millis").pipe(Scope.extend(scope))
       yield* Effect.sleep("500 millis")
       yield* Scope.close(scope, Exit.void)
-      assert.strictEqual(yield* Deferred.await(service.exited), "signal SIGKILL")
+      assert.strictEqual(yield* Deferred.await(service.exited), "exited on SIGKILL")
     }))
 
   it.live("reports a service that exits on its own", () =>
