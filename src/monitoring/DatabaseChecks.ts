@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { MIGRATIONS_TABLE } from "../db/Migrations.js"
+import { appliedMigration } from "../db/Migrations.js"
 import { latestMigrationId } from "../db/migrations/index.js"
 
 export interface Check {
@@ -26,11 +26,9 @@ export const databaseChecks: Effect.Effect<DatabaseChecks, never, SqlClient.SqlC
   const probe = yield* sql<{
     readonly pgmq_version: string | null
     readonly pgmq_schema: boolean
-    readonly migrations_table: boolean
   }>`
     SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pgmq') AS pgmq_version,
-           to_regclass('pgmq.meta') IS NOT NULL AS pgmq_schema,
-           to_regclass(${MIGRATIONS_TABLE}) IS NOT NULL AS migrations_table`.pipe(
+           to_regclass('pgmq.meta') IS NOT NULL AS pgmq_schema`.pipe(
     Effect.timeout("5 seconds"),
     Effect.option
   )
@@ -43,19 +41,16 @@ export const databaseChecks: Effect.Effect<DatabaseChecks, never, SqlClient.SqlC
     : row.pgmq_schema
     ? { ok: true, detail: "pgmq-compatible schema" }
     : { ok: false, detail: "pgmq is not installed (run the migrations)" }
-  let migrations: Check = { ok: false, detail: `no migrations applied; this build expects ${latestMigrationId}` }
-  if (row.migrations_table) {
-    const applied = yield* sql<{ readonly latest: number | null }>`
-      SELECT max(migration_id)::int AS latest FROM ${sql(MIGRATIONS_TABLE)}`.pipe(
-      Effect.map((rows) => rows[0]?.latest ?? 0),
-      Effect.timeout("5 seconds"),
-      Effect.orElseSucceed(() => -1)
-    )
-    migrations = applied === -1
-      ? { ok: false, detail: "could not read the migrations table" }
-      : applied >= latestMigrationId
-      ? { ok: true, detail: `latest migration ${applied}; this build expects ${latestMigrationId}` }
-      : { ok: false, detail: `latest migration ${applied}; this build expects ${latestMigrationId} (run the migrations)` }
-  }
+  const applied = yield* appliedMigration.pipe(
+    Effect.timeout("5 seconds"),
+    Effect.orElseSucceed(() => -1)
+  )
+  const migrations: Check = applied === -1
+    ? { ok: false, detail: "could not read the migrations table" }
+    : applied === 0
+    ? { ok: false, detail: `no migrations applied; this build expects ${latestMigrationId}` }
+    : applied >= latestMigrationId
+    ? { ok: true, detail: `latest migration ${applied}; this build expects ${latestMigrationId}` }
+    : { ok: false, detail: `latest migration ${applied}; this build expects ${latestMigrationId} (run the migrations)` }
   return { database: { ok: true, detail: "reachable" }, pgmq, migrations }
 })

@@ -1,5 +1,4 @@
 import { Command, Options } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
 import { Console, Context, Data, Duration, Effect, Either, Option } from "effect"
 import { Alert, Discord } from "../../alerts/index.js"
 import { DatabaseConfig, loadSections, LoggingConfig, WorkerConfig } from "../../config/index.js"
@@ -57,7 +56,7 @@ const databaseFindings = Effect.gen(function*() {
   if (!checks.pgmq.ok || !checks.migrations.ok) return findings
 
   // By table, not by pgmq.meta: a restore with the real extension keeps the registrations, not the tables.
-  const missing = yield* Effect.provideService(missingCatalogQueues, SqlClient.SqlClient, yield* SqlClient.SqlClient)
+  const missing = yield* missingCatalogQueues
   findings.push(
     missing.length === 0
       ? { outcome: "ok", check: "queues", detail: `all ${catalogQueues.length} catalogue queues exist` }
