@@ -39,7 +39,7 @@ describe("dragonfly queue inspect", () => {
         assert.match(human.stdout, /^queue +depth +visible +oldest +newest +dead letters +consumers +flags$/m)
         assert.match(human.stdout, /^score_collectability +3 +3 +\d+s +\d+s +0 +1/m)
         assert.match(human.stdout, /^dead_letter +1 +1 /m)
-        assert.include(human.stdout, "workers: 1 healthy, 0 draining, 1 stale, 0 stopped")
+        assert.include(human.stdout, "workers: 1 healthy, 0 draining, 1 stale, 0 gone, 0 stopped")
         assert.match(
           human.stdout,
           /^imports running:\nbatch +queue +file +progress +quarantined +running for\n00000000-0000-4000-8000-0000000000b1 +simplicity_import +exports\/big\.csv +150\/1,000 rows \(15%\) +3 +\d+s$/m
@@ -106,6 +106,72 @@ describe("dragonfly monitor workers", () => {
 
         assert.strictEqual(unconfigured.code, 1)
         assert.include(unconfigured.stderr, "DISCORD_WEBHOOK_URL")
+      })), 30_000)
+
+  it.live("the health column and the stale summary judge with the same threshold; a gone worker does not fail the check", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        // Silent for 2 minutes: stale by the view's three intervals of 30 s, not by the 5-minute threshold.
+        yield* heartbeat("score-quiet", { secondsAgo: 120, startedSecondsAgo: 1800 })
+        // Silent since before score-quiet started, for less than the hour after which any silence is gone.
+        yield* heartbeat("score-long-gone", { secondsAgo: 2400 })
+        const [lenient, strict] = yield* Effect.all([
+          dragonfly(["monitor", "workers"]),
+          dragonfly(["monitor", "workers", "--stale-minutes", "1"])
+        ], { concurrency: 2 })
+        assert.strictEqual(lenient.code, 0, lenient.stdout + lenient.stderr)
+        assert.match(lenient.stdout, /^score-quiet +score +score_collectability +healthy +running +2m ago/m)
+        assert.include(lenient.stdout, "no stale workers (threshold 5 min)")
+        assert.match(lenient.stdout, /^score-long-gone +score +score_collectability +gone +running +40m ago/m)
+        assert.include(
+          lenient.stdout,
+          "1 worker gone, not alerting: score-long-gone (replaced by a newer score worker on score_collectability); remove with: node bin/dragonfly.js workers prune"
+        )
+        assert.strictEqual(strict.code, 1)
+        assert.match(strict.stdout, /^score-quiet +score +score_collectability +STALE +running/m)
+        assert.include(strict.stdout, "1 stale worker: no heartbeat for more than 1 min: score-quiet")
+
+        const doctor = yield* dragonfly(["doctor"])
+        assert.match(
+          doctor.stdout,
+          /^✓ heartbeats +no stale workers \(no heartbeat for 5 min\); 1 gone \(node bin\/dragonfly\.js workers prune removes them\)$/m
+        )
+      })), 30_000)
+
+  it.live("workers prune removes stopped and gone rows older than --older-than; --dry-run only lists them", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* heartbeat("score-fresh")
+        yield* heartbeat("score-stuck", { secondsAgo: 1200 })
+        yield* heartbeat("score-stopped-old", { status: "stopped", secondsAgo: 3 * 86_400 })
+        yield* heartbeat("score-stopped-new", { status: "stopped", secondsAgo: 600 })
+        yield* heartbeat("score-gone-old", { secondsAgo: 2 * 86_400 })
+        const ids = sql<{ worker_id: string }>`SELECT worker_id FROM workers.heartbeats ORDER BY worker_id`.pipe(
+          Effect.map((rows) => rows.map((row) => row.worker_id))
+        )
+
+        const dry = yield* dragonfly(["workers", "prune", "--older-than", "1d", "--dry-run"])
+        assert.strictEqual(dry.code, 0, dry.stderr)
+        assert.match(dry.stdout, /^score-gone-old +score +gone +2d ago$/m)
+        assert.match(dry.stdout, /^score-stopped-old +score +stopped +3d ago$/m)
+        assert.include(dry.stdout, "would remove 2 heartbeat rows (dry run)")
+        assert.lengthOf(yield* ids, 5)
+
+        const pruned = yield* dragonfly(["workers", "prune", "--older-than", "1d"])
+        assert.strictEqual(pruned.code, 0, pruned.stderr)
+        assert.include(pruned.stdout, "removed 2 heartbeat rows")
+        assert.deepStrictEqual(yield* ids, ["score-fresh", "score-stopped-new", "score-stuck"])
+
+        const [nothing, bad] = yield* Effect.all([
+          dragonfly(["workers", "prune"]),
+          dragonfly(["workers", "prune", "--older-than", "5 weeks"])
+        ], { concurrency: 2 })
+        assert.strictEqual(nothing.code, 0, nothing.stderr)
+        assert.include(nothing.stdout, "no stopped or gone worker is that old: nothing to remove")
+        assert.notStrictEqual(bad.code, 0)
+        assert.include(bad.stdout + bad.stderr, "--older-than '5 weeks': expected minutes, hours or days, such as 30m, 12h, 7d")
+        assert.lengthOf(yield* ids, 3)
       })), 30_000)
 
   it.scopedLive("--watch --alert posts each stale worker once, and a newly stale one on its own", () =>

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
+import * as Database from "../src/db/Database.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { queueName } from "../src/queue/QueueName.js"
 import { envelope, PROBE_QUEUE } from "./support/runtime.js"
@@ -11,15 +12,79 @@ const withDatabase = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 
 const heartbeat = (
   workerId: string,
-  fields: { status?: string; secondsAgo?: number; queues?: ReadonlyArray<string>; interval?: number } = {}
+  fields: {
+    status?: string
+    secondsAgo?: number
+    startedSecondsAgo?: number
+    queues?: ReadonlyArray<string>
+    interval?: number
+    service?: string
+    sessionsNamed?: boolean
+  } = {}
 ) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`
       INSERT INTO workers.heartbeats (worker_id, service, queue_name, queues, status, host, pid, version,
-        started_at, last_heartbeat_at, heartbeat_interval_seconds, concurrency, jobs_processed)
-      VALUES (${workerId}, 'probe', 'probe_*', ${fields.queues ?? ["probe_main"]}::text[], ${fields.status ?? "running"},
-        'host-a', 1, 'v1', now() - interval '1 hour',
-        now() - make_interval(secs => ${fields.secondsAgo ?? 0}), ${fields.interval ?? 30}, 4, 7)`)
+        started_at, last_heartbeat_at, heartbeat_interval_seconds, concurrency, jobs_processed, sessions_named)
+      VALUES (${workerId}, ${fields.service ?? "probe"}, 'probe_*', ${fields.queues ?? ["probe_main"]}::text[],
+        ${fields.status ?? "running"}, 'host-a', 1, 'v1', now() - make_interval(secs => ${fields.startedSecondsAgo ?? 86_400}),
+        now() - make_interval(secs => ${fields.secondsAgo ?? 0}), ${fields.interval ?? 30}, 4, 7, ${fields.sessionsNamed ?? false})`)
+
+/** Eight workers, silent or not, through a pooler or with named sessions, judged and pruned. */
+const healthOfSilentWorkers = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // Through a transaction pooler (sessions not named): replaced, or silent for gone_after.
+  yield* heartbeat("pooled-replaced", { secondsAgo: 600, startedSecondsAgo: 7200 })
+  yield* heartbeat("pooled-newer", { secondsAgo: 1, startedSecondsAgo: 300 })
+  yield* heartbeat("other-service", { secondsAgo: 600, startedSecondsAgo: 7200, service: "score" })
+  yield* heartbeat("pooled-long-silent", { secondsAgo: 7200, startedSecondsAgo: 9000, service: "comms" })
+  // Sessions named: none open is gone at once; one open is stale, even with a newer instance beside it.
+  yield* heartbeat("direct-closed", { secondsAgo: 600, sessionsNamed: true, service: "enforcement" })
+  yield* heartbeat("direct-open", { secondsAgo: 1800, sessionsNamed: true, service: "ingest" })
+  yield* heartbeat("direct-sibling", { secondsAgo: 1, startedSecondsAgo: 60, sessionsNamed: true, service: "ingest" })
+  yield* heartbeat("stopped-old", { secondsAgo: 7200, status: "stopped", sessionsNamed: true, service: "ingest" })
+
+  const rows = yield* sql<{ worker_id: string; health: string; gone_reason: string | null }>`
+    SELECT worker_id, health, gone_reason FROM workers.worker_health(interval '5 minutes') ORDER BY worker_id`
+  assert.deepStrictEqual(rows.map((r) => [r.worker_id, r.health, r.gone_reason]), [
+    ["direct-closed", "gone", "its process holds no database connection"],
+    ["direct-open", "stale", null],
+    ["direct-sibling", "healthy", null],
+    ["other-service", "stale", null],
+    ["pooled-long-silent", "gone", "no heartbeat for over 60 min"],
+    ["pooled-newer", "healthy", null],
+    ["pooled-replaced", "gone", "replaced by a newer probe worker on probe_*"],
+    ["stopped-old", "stopped", null]
+  ])
+  // Only the silent can be gone: at 15 minutes only the half-hour and two-hour silences count, and under 3 hours neither is gone.
+  const lenient = yield* sql<{ worker_id: string; health: string }>`
+    SELECT worker_id, health FROM workers.worker_health(interval '15 minutes', interval '3 hours')
+    WHERE health IN ('stale', 'gone') ORDER BY worker_id`
+  assert.deepStrictEqual(lenient.map((r) => [r.worker_id, r.health]), [["direct-open", "stale"], ["pooled-long-silent", "stale"]])
+  // Past gone_after even a process that holds a session is gone.
+  const impatient = yield* sql<{ gone_reason: string | null }>`
+    SELECT gone_reason FROM workers.worker_health(interval '5 minutes', interval '20 minutes') WHERE worker_id = 'direct-open'`
+  assert.deepStrictEqual(impatient.map((r) => r.gone_reason), ["no heartbeat for over 20 min"])
+  // The guide's function lists the stale only; the view judges with three heartbeat intervals.
+  const stale = yield* sql<{ worker_id: string }>`SELECT worker_id FROM workers.find_stale_workers(5)`
+  assert.deepStrictEqual(stale.map((r) => r.worker_id), ["direct-open", "other-service"])
+  const view = yield* sql<{ worker_id: string }>`SELECT worker_id FROM workers.v_worker_health WHERE health = 'gone'`
+  assert.sameMembers(view.map((r) => r.worker_id), ["direct-closed", "pooled-long-silent", "pooled-replaced"])
+
+  // Retention: stopped and gone rows older than the span go; the stale and the healthy stay.
+  const pruned = yield* sql<{ worker_id: string }>`
+    SELECT worker_id FROM workers.prune_heartbeats(interval '30 minutes') AS worker_id ORDER BY worker_id`
+  assert.deepStrictEqual(pruned.map((r) => r.worker_id), ["pooled-long-silent", "stopped-old"])
+  const kept = yield* sql<{ worker_id: string }>`SELECT worker_id FROM workers.heartbeats ORDER BY worker_id`
+  assert.deepStrictEqual(kept.map((r) => r.worker_id), [
+    "direct-closed",
+    "direct-open",
+    "direct-sibling",
+    "other-service",
+    "pooled-newer",
+    "pooled-replaced"
+  ])
+})
 
 describe("health views (the deployment guide's queries)", () => {
   it.live("v_worker_health classifies workers; find_stale_workers(minutes) lists the silent ones", () =>
@@ -45,6 +110,18 @@ describe("health views (the deployment guide's queries)", () => {
         FROM workers.heartbeats WHERE last_heartbeat_at > now() - INTERVAL '5 minutes'`
       assert.lengthOf(guide, 2)
     })))
+
+  it.scopedLive("worker_health: a silent worker is gone once its sessions are closed, a newer one replaced it, or after gone_after", () =>
+    Effect.gen(function*() {
+      const url = yield* TestDatabase.freshDatabase()
+      // A session of the worker "direct-open", in this database.
+      const session = Context.get(
+        yield* Layer.build(Database.layerFromOptions({ url, poolSize: 1, applicationName: "direct-open" })),
+        SqlClient.SqlClient
+      )
+      yield* session`SELECT 1`
+      yield* Effect.provide(healthOfSilentWorkers, Database.layerFromOptions({ url, poolSize: 2, applicationName: "test" }))
+    }).pipe(Effect.orDie))
 
   it.live("v_queue_metrics: depth, ages, dead letters by source, live consumers and the scaling signals", () =>
     withDatabase(Effect.gen(function*() {

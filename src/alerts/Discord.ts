@@ -28,6 +28,15 @@ export interface StaleWorker {
   readonly status: string
 }
 
+/** A silent worker whose process is gone (killed, or replaced by a redeploy): posted once. */
+export interface GoneWorker {
+  readonly workerId: string
+  readonly service: string
+  readonly queueName: string
+  readonly lastHeartbeatAt: Date
+  readonly reason: string
+}
+
 export type Alert = Data.TaggedEnum<{
   DeadLettered: {
     readonly queue: string
@@ -48,6 +57,7 @@ export type Alert = Data.TaggedEnum<{
     readonly message: string
   }
   StaleWorkers: { readonly workers: ReadonlyArray<StaleWorker> }
+  GoneWorkers: { readonly workers: ReadonlyArray<GoneWorker> }
   /** `dragonfly monitor workers --watch --alert` cannot read the heartbeats (the database is unreachable). */
   MonitorFailing: { readonly message: string }
   Test: { readonly message: string }
@@ -133,6 +143,7 @@ const Colour = {
   DeadLettered: 0xe67e22,
   WorkerCrashed: 0xe74c3c,
   StaleWorkers: 0xf1c40f,
+  GoneWorkers: 0x95a5a6,
   MonitorFailing: 0xe74c3c,
   Test: 0x3498db,
   Dropped: 0x95a5a6
@@ -197,17 +208,31 @@ const iso = (millis: number) => new Date(millis).toISOString()
 const errorText = (alert: DeadLettered) =>
   alert.errorTag === null ? alert.errorMessage : `${alert.errorTag}: ${alert.errorMessage}`
 
-const staleEmbed = (workers: ReadonlyArray<StaleWorker>, at: number): Embed => ({
-  title: `${plural(workers.length, "stale worker", "stale workers")}: no heartbeat`,
-  description: joinLines(
+/** One line per worker: id, service, queue, `detail`, and when it last sent a heartbeat. */
+const workerLines = <W extends { readonly workerId: string; readonly service: string; readonly queueName: string; readonly lastHeartbeatAt: Date }>(
+  workers: ReadonlyArray<W>,
+  detail: (worker: W) => string
+) =>
+  joinLines(
     workers.map((w) =>
-      `\`${w.workerId}\` · ${w.service} · ${w.queueName} · ${w.status} · last heartbeat <t:${
+      `\`${w.workerId}\` · ${w.service} · ${w.queueName} · ${detail(w)} · last heartbeat <t:${
         Math.floor(w.lastHeartbeatAt.getTime() / 1000)
       }:R>`
     ),
     Limits.description
-  ),
+  )
+
+const staleEmbed = (workers: ReadonlyArray<StaleWorker>, at: number): Embed => ({
+  title: `${plural(workers.length, "stale worker", "stale workers")}: no heartbeat`,
+  description: workerLines(workers, (w) => w.status),
   color: Colour.StaleWorkers,
+  timestamp: iso(at)
+})
+
+const goneEmbed = (workers: ReadonlyArray<GoneWorker>, at: number): Embed => ({
+  title: `${plural(workers.length, "worker", "workers")} gone: no longer alerted about`,
+  description: workerLines(workers, (w) => w.reason),
+  color: Colour.GoneWorkers,
   timestamp: iso(at)
 })
 
@@ -245,6 +270,8 @@ const embedOf = ({ alert, at }: Pending): Embed => {
       }
     case "StaleWorkers":
       return staleEmbed(alert.workers, at)
+    case "GoneWorkers":
+      return goneEmbed(alert.workers, at)
     case "MonitorFailing":
       return monitorEmbed(alert, at)
     case "Test":
@@ -272,6 +299,7 @@ const summaries = (batch: ReadonlyArray<Pending>, window: string): Array<Embed> 
     batch.filter((p): p is Pending & { readonly alert: Extract<Alert, { _tag: T }> } => p.alert._tag === tag)
   const crashed = of("WorkerCrashed")
   const stale = of("StaleWorkers")
+  const gone = of("GoneWorkers")
   const dead = of("DeadLettered")
   const tests = of("Test")
   const monitor = of("MonitorFailing")
@@ -294,6 +322,11 @@ const summaries = (batch: ReadonlyArray<Pending>, window: string): Array<Embed> 
     const byId = new Map<string, StaleWorker>()
     for (const p of stale) for (const w of p.alert.workers) byId.set(w.workerId, w)
     embeds.push(staleEmbed([...byId.values()], stale[0]!.at))
+  }
+  if (gone.length > 0) {
+    const byId = new Map<string, GoneWorker>()
+    for (const p of gone) for (const w of p.alert.workers) byId.set(w.workerId, w)
+    embeds.push(goneEmbed([...byId.values()], gone[0]!.at))
   }
   if (dead.length > 0) {
     const alerts: ReadonlyArray<DeadLettered> = dead.map((p) => p.alert)

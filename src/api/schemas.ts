@@ -192,7 +192,7 @@ export class WorkerHealth extends Schema.Class<WorkerHealth>("WorkerHealth")({
   queue_name: Schema.String,
   queues: Schema.Array(Schema.String),
   status: Schema.String,
-  health: Schema.Literal("healthy", "draining", "stale", "stopped"),
+  health: Schema.Literal("healthy", "draining", "stale", "gone", "stopped"),
   host: Schema.String,
   pid: Schema.Number,
   version: Schema.String,
@@ -206,7 +206,10 @@ export class WorkerHealth extends Schema.Class<WorkerHealth>("WorkerHealth")({
   jobs_dead_lettered: Schema.Number,
   jobs_in_flight: Schema.Number,
   last_error: Schema.NullOr(Schema.String),
-  last_error_at: Schema.NullOr(Timestamp)
+  last_error_at: Schema.NullOr(Timestamp),
+  gone_reason: Schema.NullOr(Schema.String).annotations({
+    description: "why a silent worker is judged gone (its process holds no database session, a newer one replaced it, or silent for an hour)"
+  })
 }) {}
 
 export class WorkerList extends Schema.Class<WorkerList>("WorkerList")({

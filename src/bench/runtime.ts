@@ -42,6 +42,7 @@ const ORG = "00000000-0000-4000-8000-0000000000be"
 const settings = (concurrency: number): WorkerSettings => ({
   version: "bench",
   heartbeatInterval: Duration.seconds(5),
+  heartbeatRetention: Duration.days(7),
   discordWebhookUrl: Option.none(),
   concurrency,
   batchSize: Number(process.env.BENCH_BATCH ?? 200),

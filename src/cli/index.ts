@@ -10,12 +10,14 @@ import { ingestCommand } from "./operator/ingest.js"
 import { monitorCommand } from "./operator/monitor.js"
 import { queueCommand } from "./operator/queue.js"
 import { seedCommand } from "./operator/seed.js"
+import { workersCommand } from "./operator/workers.js"
 
 export const dragonfly = Command.make("dragonfly").pipe(
   Command.withDescription("Dragonfly operator CLI"),
   Command.withSubcommands([
     queueCommand,
     monitorCommand,
+    workersCommand,
     dlqCommand,
     discordCommand,
     doctorCommand,

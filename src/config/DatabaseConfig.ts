@@ -18,6 +18,15 @@ export interface DatabaseSettings {
   readonly connectRetryWindow: Duration.Duration
 }
 
+/** Supabase's transaction pooler (port 6543): no session of our own, so no LISTEN and no session names. */
+export const isTransactionPooler = (url: Redacted.Redacted<string>) => {
+  try {
+    return new URL(Redacted.value(url)).port === "6543"
+  } catch {
+    return false
+  }
+}
+
 const connectionString = refine(
   Config.redacted("SUPABASE_DB_URL"),
   "SUPABASE_DB_URL",

@@ -7,6 +7,8 @@ export interface WorkerSettings {
   readonly version: string
   /** `HEARTBEAT_INTERVAL` seconds (default 30). */
   readonly heartbeatInterval: Duration.Duration
+  /** `HEARTBEAT_RETENTION_DAYS` (default 7): stopped and gone workers' rows are deleted after this. */
+  readonly heartbeatRetention: Duration.Duration
   /** `DISCORD_WEBHOOK_URL`: alerts are off when absent. */
   readonly discordWebhookUrl: Option.Option<Redacted.Redacted<string>>
   /** `WORKER_CONCURRENCY`: jobs handled at once by one process. */
@@ -44,6 +46,7 @@ export class WorkerConfig extends Context.Tag("config/WorkerConfig")<WorkerConfi
   static readonly config: Config.Config<WorkerSettings> = Config.all({
     version: Config.string("WORKER_VERSION").pipe(Config.withDefault("dev")),
     heartbeatInterval: bounded("HEARTBEAT_INTERVAL", 30, 1, 3600, " seconds").pipe(Config.map(Duration.seconds)),
+    heartbeatRetention: bounded("HEARTBEAT_RETENTION_DAYS", 7, 1, 3650, " days").pipe(Config.map(Duration.days)),
     discordWebhookUrl: Config.option(webhookUrl("DISCORD_WEBHOOK_URL")),
     concurrency: bounded("WORKER_CONCURRENCY", 10, 1, 500),
     batchSize: bounded("WORKER_BATCH_SIZE", 200, 1, 500),

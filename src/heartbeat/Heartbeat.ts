@@ -84,12 +84,13 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
         INSERT INTO workers.heartbeats (
           worker_id, service, queue_name, queues, status, host, pid, version, started_at,
           heartbeat_interval_seconds, concurrency, jobs_processed, jobs_failed, jobs_dead_lettered,
-          jobs_in_flight, last_error, last_error_at
+          jobs_in_flight, last_error, last_error_at, sessions_named
         ) VALUES (
           ${identity.workerId}, ${identity.service}, ${s.queueName}, ${s.queues}::text[], ${s.status},
           ${identity.host}, ${identity.pid}, ${config.version}, ${identity.startedAt},
           ${Math.round(Duration.toSeconds(config.heartbeatInterval))}, ${config.concurrency}, ${s.processed},
-          ${s.failed}, ${s.deadLettered}, ${s.inFlight}, ${s.lastError}, ${s.lastErrorAt}
+          ${s.failed}, ${s.deadLettered}, ${s.inFlight}, ${s.lastError}, ${s.lastErrorAt},
+          ${identity.sessionsNamed} AND left(current_setting('application_name'), 63) = left(${identity.workerId}, 63)
         )
         ON CONFLICT (worker_id) DO UPDATE SET
           queue_name = excluded.queue_name,
@@ -101,8 +102,23 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
           jobs_dead_lettered = excluded.jobs_dead_lettered,
           jobs_in_flight = excluded.jobs_in_flight,
           last_error = excluded.last_error,
-          last_error_at = excluded.last_error_at`
+          last_error_at = excluded.last_error_at,
+          sessions_named = excluded.sessions_named,
+          gone_alerted_at = NULL`
     })
+
+    /** Retention: stopped and gone workers' rows silent for longer than HEARTBEAT_RETENTION_DAYS. */
+    const retentionSeconds = Duration.toSeconds(config.heartbeatRetention)
+    const prune = Effect.gen(function*() {
+      const removed = yield* sql<{ readonly worker_id: string }>`
+        SELECT worker_id FROM workers.prune_heartbeats(make_interval(secs => ${retentionSeconds})) AS worker_id`
+      if (removed.length > 0) {
+        yield* Effect.logInfo(`removed ${removed.length} heartbeat row${removed.length === 1 ? "" : "s"} of stopped or gone workers`)
+      }
+    }).pipe(
+      Effect.withSpan("Heartbeat.prune"),
+      Effect.catchAllCause((cause) => Effect.logWarning("old heartbeat rows not removed", cause))
+    )
 
     /** Never fails: a missed beat is logged and the next one tries again. */
     const beat = write().pipe(
@@ -114,6 +130,7 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
       Effect.repeat(Schedule.spaced(config.heartbeatInterval)),
       Effect.forkScoped
     )
+    yield* prune.pipe(Effect.repeat(Schedule.spaced("1 day")), Effect.forkScoped)
     yield* Effect.addFinalizer(() =>
       Ref.update(stats, (s) => ({ ...s, status: "stopped" as const })).pipe(Effect.zipRight(beat))
     )

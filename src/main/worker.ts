@@ -4,7 +4,14 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Layer } from "effect"
 import { Alert, Discord } from "../alerts/index.js"
-import { DatabaseConfig, layer as configLayer, LoggingConfig, StorageConfig, WorkerConfig } from "../config/index.js"
+import {
+  DatabaseConfig,
+  isTransactionPooler,
+  layer as configLayer,
+  LoggingConfig,
+  StorageConfig,
+  WorkerConfig
+} from "../config/index.js"
 import * as Database from "../db/Database.js"
 import { checkedDatabase } from "../db/Migrations.js"
 import * as Logging from "../observability/Logging.js"
@@ -28,14 +35,18 @@ if (service === undefined) {
 
 const Config = configLayer(LoggingConfig, DatabaseConfig, WorkerConfig, StorageConfig, ...service.config)
 const identity = WorkerIdentity.make(service.name)
-const Identity = Layer.succeed(WorkerIdentity, identity)
+// The pool's sessions are named after the worker: the monitor sees whether its process still holds them.
+const Identity = Layer.effect(
+  WorkerIdentity,
+  Effect.map(DatabaseConfig, (database) => ({ ...identity, sessionsNamed: !isTransactionPooler(database.url) }))
+)
 const Alerts = Discord.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 const MainLive = WorkerRuntime.layer(service.consumes).pipe(
   Layer.provide(service.handler),
   Layer.provide(NodeHttpClient.layerUndici),
   Layer.provide(JobNotifications.layer),
-  Layer.provide(checkedDatabase(Database.layer(`dragonfly-${service.name}`))),
+  Layer.provide(checkedDatabase(Database.layer(identity.workerId))),
   Layer.provide(Alerts),
   Layer.provide(Identity),
   Layer.provide(Config)

@@ -21,7 +21,7 @@ export interface WorkerHealthRow {
   readonly queue_name: string
   readonly queues: ReadonlyArray<string>
   readonly status: string
-  readonly health: "healthy" | "draining" | "stale" | "stopped"
+  readonly health: "healthy" | "draining" | "stale" | "gone" | "stopped"
   readonly host: string
   readonly pid: number
   readonly version: string
@@ -36,6 +36,16 @@ export interface WorkerHealthRow {
   readonly jobs_in_flight: number
   readonly last_error: string | null
   readonly last_error_at: Date | null
+  /** Why a silent worker is judged gone rather than stuck (see `workers.worker_health`). */
+  readonly gone_reason: string | null
+  /** When the monitor posted it as gone (cleared by its next heartbeat). */
+  readonly gone_alerted_at: Date | null
+}
+
+/** Thresholds of `workers.worker_health`: silent this long is stale; gone, at the latest, after `goneMinutes`. */
+export interface HealthThresholds {
+  readonly staleMinutes: number
+  readonly goneMinutes: number
 }
 
 // bigint columns are cast so that node-postgres returns numbers rather than strings.
@@ -46,7 +56,8 @@ const QUEUE_COLUMNS = `queue_name, depth::float8 AS depth, visible::float8 AS vi
 const WORKER_COLUMNS = `worker_id, service, queue_name, queues, status, health, host, pid, version, started_at,
   last_heartbeat_at, seconds_since_heartbeat, heartbeat_interval_seconds, concurrency,
   jobs_processed::float8 AS jobs_processed, jobs_failed::float8 AS jobs_failed,
-  jobs_dead_lettered::float8 AS jobs_dead_lettered, jobs_in_flight, last_error, last_error_at`
+  jobs_dead_lettered::float8 AS jobs_dead_lettered, jobs_in_flight, last_error, last_error_at, gone_reason,
+  gone_alerted_at`
 
 /** The health views of the runtime (`workers.v_queue_metrics`, `v_worker_health`, `find_stale_workers`). */
 export class Monitoring extends Effect.Service<Monitoring>()("monitoring/Monitoring", {
@@ -72,6 +83,45 @@ export class Monitoring extends Effect.Service<Monitoring>()("monitoring/Monitor
             SELECT ${sql.literal(WORKER_COLUMNS)} FROM workers.find_stale_workers(${staleMinutes}::integer)`
     }, Effect.orDie)
 
-    return { queues, queue, workers } as const
+    /** Every worker, judged with the given thresholds, so that one reading gives both the table and the verdicts. */
+    const health = Effect.fn("Monitoring.health")(function*(thresholds: HealthThresholds) {
+      return yield* sql<WorkerHealthRow>`
+        SELECT ${sql.literal(WORKER_COLUMNS)}
+        FROM workers.worker_health(make_interval(mins => ${thresholds.staleMinutes}), make_interval(mins => ${thresholds.goneMinutes}))
+        ORDER BY service, worker_id`
+    }, Effect.orDie)
+
+    /** Marks gone workers as alerted; returns those not marked before (a concurrent monitor may have). */
+    const markGoneAlerted = Effect.fn("Monitoring.markGoneAlerted")(function*(workerIds: ReadonlyArray<string>) {
+      const rows = yield* sql<{ readonly worker_id: string }>`
+        UPDATE workers.heartbeats SET gone_alerted_at = now()
+        WHERE worker_id = ANY(${workerIds}::text[]) AND gone_alerted_at IS NULL
+        RETURNING worker_id`
+      return rows.map((row) => row.worker_id)
+    }, Effect.orDie)
+
+    const unmarkGoneAlerted = Effect.fn("Monitoring.unmarkGoneAlerted")(function*(workerIds: ReadonlyArray<string>) {
+      yield* sql`UPDATE workers.heartbeats SET gone_alerted_at = NULL WHERE worker_id = ANY(${workerIds}::text[])`
+    }, Effect.orDie)
+
+    /** Deletes the rows of stopped and gone workers silent for longer than `olderThanSeconds`; `dryRun` only lists them. */
+    const prune = Effect.fn("Monitoring.prune")(function*(
+      options: { readonly olderThanSeconds: number; readonly goneMinutes: number; readonly dryRun: boolean }
+    ) {
+      const olderThan = sql`make_interval(secs => ${options.olderThanSeconds})`
+      const goneAfter = sql`make_interval(mins => ${options.goneMinutes})`
+      const candidates = yield* sql<WorkerHealthRow>`
+        SELECT ${sql.literal(WORKER_COLUMNS)} FROM workers.worker_health(NULL, ${goneAfter})
+        WHERE health IN ('stopped', 'gone') AND last_heartbeat_at < now() - ${olderThan}
+        ORDER BY service, worker_id`
+      if (options.dryRun || candidates.length === 0) return candidates
+      const removed = new Set(
+        (yield* sql<{ readonly worker_id: string }>`
+          SELECT worker_id FROM workers.prune_heartbeats(${olderThan}, ${goneAfter}) AS worker_id`).map((row) => row.worker_id)
+      )
+      return candidates.filter((row) => removed.has(row.worker_id))
+    }, Effect.orDie)
+
+    return { queues, queue, workers, health, markGoneAlerted, unmarkGoneAlerted, prune } as const
   })
 }) {}

@@ -1,16 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Redacted, Schedule, Stream } from "effect"
-import { DatabaseConfig, WorkerConfig } from "../config/index.js"
+import { Context, Effect, Layer, Schedule, Stream } from "effect"
+import { DatabaseConfig, isTransactionPooler, WorkerConfig } from "../config/index.js"
 import { CHANNEL } from "./PgmqQueue.js"
-
-/** Supabase's transaction pooler: no session, so no LISTEN. */
-const isTransactionPooler = (url: Redacted.Redacted<string>) => {
-  try {
-    return new URL(Redacted.value(url)).port === "6543"
-  } catch {
-    return false
-  }
-}
 
 /**
  * Names of queues that were just sent to, for waking an idle worker at once instead of at its

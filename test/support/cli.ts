@@ -42,12 +42,15 @@ export const withCliFixture = <A, E>(
   }))
 
 /** A score worker's heartbeat row, `secondsAgo` old. */
-export const heartbeat = (workerId: string, options: { readonly secondsAgo?: number; readonly status?: string } = {}) =>
+export const heartbeat = (
+  workerId: string,
+  options: { readonly secondsAgo?: number; readonly status?: string; readonly startedSecondsAgo?: number } = {}
+) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`INSERT INTO workers.heartbeats (worker_id, service, queue_name, queues, status, host, pid, version, started_at,
           last_heartbeat_at, heartbeat_interval_seconds, concurrency, jobs_processed)
         VALUES (${workerId}, 'score', 'score_collectability', '{score_collectability}', ${options.status ?? "running"},
-          'host-1', 42, 'test', now() - interval '1 hour', now() - make_interval(secs => ${options.secondsAgo ?? 1}), 30, 10, 7)`)
+          'host-1', 42, 'test', now() - make_interval(secs => ${options.startedSecondsAgo ?? 3600}), now() - make_interval(secs => ${options.secondsAgo ?? 1}), 30, 10, 7)`)
 
 export const sendScoreJobs = (n: number) =>
   Effect.flatMap(PgmqQueue, (pgmq) =>

@@ -29,6 +29,7 @@ export const PROBE_QUEUE = queueName("probe_main")
 export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerSettings => ({
   version: "test",
   heartbeatInterval: Duration.seconds(1),
+  heartbeatRetention: Duration.days(7),
   discordWebhookUrl: Option.none(),
   concurrency: 4,
   batchSize: 10,

@@ -29,6 +29,7 @@ interface Finding {
 
 const MARK: Record<Outcome, string> = { ok: "✓", warn: "!", fail: "✗" }
 const STALE_MINUTES = 5
+const GONE_MINUTES = 60
 const RECENT_HOURS = 24
 
 const print = (finding: Finding) =>
@@ -71,14 +72,21 @@ const databaseFindings = Effect.gen(function*() {
   if (missing.length > 0) return findings
 
   const monitoring = yield* Monitoring
-  const [workers, stale, queues] = yield* Effect.all([
-    monitoring.workers(),
-    monitoring.workers(STALE_MINUTES),
+  const [workers, queues] = yield* Effect.all([
+    monitoring.health({ staleMinutes: STALE_MINUTES, goneMinutes: GONE_MINUTES }),
     monitoring.queues()
   ])
+  const stale = workers.filter((worker) => worker.health === "stale")
+  const gone = workers.filter((worker) => worker.health === "gone").length
   findings.push(
     stale.length === 0
-      ? { outcome: "ok", check: "heartbeats", detail: `no stale workers (no heartbeat for ${STALE_MINUTES} min)` }
+      ? {
+        outcome: "ok",
+        check: "heartbeats",
+        detail: `no stale workers (no heartbeat for ${STALE_MINUTES} min)${
+          gone === 0 ? "" : `; ${gone} gone (node bin/dragonfly.js workers prune removes them)`
+        }`
+      }
       : {
         outcome: "fail",
         check: "heartbeats",

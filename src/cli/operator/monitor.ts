@@ -17,8 +17,11 @@ export class StaleWorkersFound extends Data.TaggedError("StaleWorkersFound")<{ r
 
 const FAILURES_BEFORE_ALERT = 2
 
-const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
-  const staleIds = new Set(stale.map((worker) => worker.worker_id))
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+
+const render = (workers: ReadonlyArray<WorkerHealthRow>, minutes: number) => {
+  const stale = workers.filter((worker) => worker.health === "stale")
+  const gone = workers.filter((worker) => worker.health === "gone")
   const lines = [
     workers.length === 0 ? "no worker has sent a heartbeat yet" : table(
       ["worker", "service", "queue", "health", "status", "last heartbeat", "processed", "failed", "dead-lettered", "in flight"],
@@ -26,7 +29,7 @@ const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<Wo
         worker.worker_id,
         worker.service,
         worker.queue_name,
-        staleIds.has(worker.worker_id) ? "STALE" : worker.health,
+        worker.health === "stale" ? "STALE" : worker.health,
         worker.status,
         `${age(worker.seconds_since_heartbeat)} ago`,
         worker.jobs_processed,
@@ -38,10 +41,17 @@ const render = (workers: ReadonlyArray<WorkerHealthRow>, stale: ReadonlyArray<Wo
     "",
     stale.length === 0
       ? `no stale workers (threshold ${minutes} min)`
-      : `${stale.length} stale worker${stale.length === 1 ? "" : "s"}: no heartbeat for more than ${minutes} min: ${
+      : `${plural(stale.length, "stale worker", "stale workers")}: no heartbeat for more than ${minutes} min: ${
         stale.map((worker) => worker.worker_id).join(", ")
       }`
   ]
+  if (gone.length > 0) {
+    lines.push(
+      `${plural(gone.length, "worker", "workers")} gone, not alerting: ${
+        gone.map((worker) => `${worker.worker_id} (${worker.gone_reason})`).join(", ")
+      }; remove with: node bin/dragonfly.js workers prune`
+    )
+  }
   return lines.join("\n")
 }
 
@@ -56,15 +66,34 @@ const staleAlert = (stale: ReadonlyArray<WorkerHealthRow>) =>
     }))
   })
 
+const goneAlert = (gone: ReadonlyArray<WorkerHealthRow>) =>
+  Alert.GoneWorkers({
+    workers: gone.map((worker) => ({
+      workerId: worker.worker_id,
+      service: worker.service,
+      queueName: worker.queue_name,
+      lastHeartbeatAt: worker.last_heartbeat_at,
+      reason: worker.gone_reason ?? "gone"
+    }))
+  })
+
 const staleMinutes = Options.integer("stale-minutes").pipe(
   Options.withDefault(5),
   Options.withDescription("A worker not stopped whose last heartbeat is older than this is stale")
 )
+export const goneMinutes = Options.integer("gone-minutes").pipe(
+  Options.withDefault(60),
+  Options.withDescription(
+    "A silent worker is gone (not stale) once its process holds no database session, a newer one replaced it, or after this long"
+  )
+)
 const alert = Options.boolean("alert").pipe(
-  Options.withDescription("Post stale workers to Discord (DISCORD_WEBHOOK_URL); with --watch, each once until it recovers")
+  Options.withDescription(
+    "Post stale workers to Discord (DISCORD_WEBHOOK_URL), with --watch each once until it recovers; a gone worker is posted once"
+  )
 )
 
-const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOptions(60, "check") }, (options) =>
+const workers = operatorCommand("workers", { staleMinutes, goneMinutes, alert, ...watchOptions(60, "check") }, (options) =>
   Effect.gen(function*() {
     const monitoring = yield* Monitoring
     const discord = yield* Discord
@@ -75,9 +104,9 @@ const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOption
     // With --watch a stale worker is posted once, and again only after it recovered and went stale anew.
     const alerted = yield* Ref.make<ReadonlySet<string>>(new Set())
 
-    const check = Effect.gen(function*() {
-      const [all, stale] = yield* Effect.all([monitoring.workers(), monitoring.workers(minutes)], { concurrency: 2 })
-      yield* Console.log(`${options.watch ? `— ${new Date().toISOString()}\n` : ""}${render(all, stale, minutes)}`)
+    const thresholds = { staleMinutes: minutes, goneMinutes: Math.max(minutes, options.goneMinutes) }
+
+    const postStale = Effect.fnUntraced(function*(stale: ReadonlyArray<WorkerHealthRow>) {
       const before = yield* Ref.get(alerted)
       const fresh = stale.filter((worker) => !before.has(worker.worker_id))
       let sent = true
@@ -90,13 +119,40 @@ const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOption
               : Effect.fail(error)
           )
         )
-        if (sent) yield* Console.log(`alerted Discord: ${fresh.length} stale worker${fresh.length === 1 ? "" : "s"}`)
+        if (sent) yield* Console.log(`alerted Discord: ${plural(fresh.length, "stale worker", "stale workers")}`)
       }
       // Not posted: those stay unalerted, to be tried at the next check.
       yield* Ref.set(
         alerted,
         new Set(stale.filter((worker) => sent || before.has(worker.worker_id)).map((worker) => worker.worker_id))
       )
+    })
+
+    // Once per gone worker, across runs: the mark lives in its heartbeat row (a cron'd one-shot monitor posts it once too).
+    const postGone = Effect.fnUntraced(function*(gone: ReadonlyArray<WorkerHealthRow>) {
+      const fresh = gone.filter((worker) => worker.gone_alerted_at === null)
+      if (!options.alert || fresh.length === 0) return
+      const claimed = new Set(yield* monitoring.markGoneAlerted(fresh.map((worker) => worker.worker_id)))
+      const posting = fresh.filter((worker) => claimed.has(worker.worker_id))
+      if (posting.length === 0) return
+      yield* discord.send(goneAlert(posting)).pipe(
+        Effect.zipRight(Console.log(`alerted Discord: ${plural(posting.length, "worker", "workers")} gone`)),
+        Effect.catchAll((error) =>
+          // Unmarked again, so that the next check tries once more.
+          Effect.zipRight(
+            monitoring.unmarkGoneAlerted(posting.map((worker) => worker.worker_id)),
+            options.watch ? Console.error(`error: could not alert Discord: ${error.message}`) : Effect.fail(error)
+          )
+        )
+      )
+    })
+
+    const check = Effect.gen(function*() {
+      const all = yield* monitoring.health(thresholds)
+      yield* Console.log(`${options.watch ? `— ${new Date().toISOString()}\n` : ""}${render(all, minutes)}`)
+      const stale = all.filter((worker) => worker.health === "stale")
+      yield* postStale(stale)
+      yield* postGone(all.filter((worker) => worker.health === "gone"))
       return stale.length
     })
 
@@ -124,7 +180,7 @@ const workers = operatorCommand("workers", { staleMinutes, alert, ...watchOption
     if (staleCount > 0) return yield* new StaleWorkersFound({ count: staleCount })
   }).pipe(Effect.provide([OperatorLive, DiscordLive]))).pipe(
     Command.withDescription(
-      "Worker heartbeats (workers.v_worker_health) and stale workers (workers.find_stale_workers); exit code 1 when any is stale"
+      "Worker heartbeats (workers.worker_health): healthy, draining, stale (silent) or gone (its process is gone); exit code 1 when any is stale"
     )
   )
 

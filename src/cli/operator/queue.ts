@@ -16,7 +16,7 @@ const flags = (row: QueueMetricsRow) =>
   ].filter((flag) => flag !== null).join(" ")
 
 const healthCounts = (workers: ReadonlyArray<WorkerHealthRow>) => {
-  const counts = { healthy: 0, draining: 0, stale: 0, stopped: 0 }
+  const counts = { healthy: 0, draining: 0, stale: 0, gone: 0, stopped: 0 }
   for (const worker of workers) counts[worker.health]++
   return counts
 }
@@ -74,7 +74,7 @@ const render = (
     "",
     running(at, batches),
     "",
-    `workers: ${counts.healthy} healthy, ${counts.draining} draining, ${counts.stale} stale, ${counts.stopped} stopped` +
+    `workers: ${counts.healthy} healthy, ${counts.draining} draining, ${counts.stale} stale, ${counts.gone} gone, ${counts.stopped} stopped` +
     (counts.stale > 0 ? "  (dragonfly monitor workers)" : "")
   ].join("\n")
 }

@@ -14,6 +14,7 @@ import imports from "./0011_imports.js"
 import enforcementComms from "./0012_enforcement_comms.js"
 import awaitMessages from "./0013_await_messages.js"
 import probeOut from "./0014_probe_out.js"
+import workerGone from "./0015_worker_gone.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -30,7 +31,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0011_imports": imports,
   "0012_enforcement_comms": enforcementComms,
   "0013_await_messages": awaitMessages,
-  "0014_probe_out": probeOut
+  "0014_probe_out": probeOut,
+  "0015_worker_gone": workerGone
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
