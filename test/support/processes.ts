@@ -26,10 +26,17 @@ const baseEnv = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ??
 export const startNode = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {}
+): Effect.Effect<Running, never, Scope.Scope> => startProcess(process.execPath, args, env)
+
+/** Starts `command ...args` from the project root; its process group is killed when the scope closes. */
+export const startProcess = (
+  command: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {}
 ): Effect.Effect<Running, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = spawn(process.execPath, [...args], {
+      const child = spawn(command, [...args], {
         cwd: projectRoot,
         env: { ...baseEnv(), ...env },
         stdio: ["ignore", "pipe", "pipe"],
@@ -79,4 +86,8 @@ export const startNode = (
 
 /** Runs to completion. */
 export const runNode = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.scoped(Effect.flatMap(startNode(args, env), (running) => running.finished))
+  runProcess(process.execPath, args, env)
+
+/** Runs `command ...args` to completion. */
+export const runProcess = (command: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.scoped(Effect.flatMap(startProcess(command, args, env), (running) => running.finished))

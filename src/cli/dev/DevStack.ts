@@ -33,7 +33,16 @@ const createDatabaseIfMissing = (server: EmbeddedPostgres.EmbeddedServer) =>
 /** The embedded Postgres with its data kept in `dataDir`, the `dragonfly` database, migrated. */
 export const start = (options: DevStackOptions): Effect.Effect<DevDatabase, unknown, Scope.Scope> =>
   Effect.gen(function*() {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o755 })
+    // Said first where the package is missing (a production image), before anything is written.
+    yield* EmbeddedPostgres.requireInstalled
+    yield* Effect.try({
+      try: () => mkdirSync(options.dataDir, { recursive: true, mode: 0o755 }),
+      catch: (cause) =>
+        new EmbeddedPostgres.EmbeddedPostgresError({
+          message: `cannot create the stack's directory ${options.dataDir}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          cause
+        })
+    })
     const started = { value: false }
     // Added before the server, so it runs after the server's stop.
     yield* Effect.addFinalizer(() => started.value ? Console.log("  postgres    stopped") : Effect.void)
