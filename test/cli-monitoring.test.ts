@@ -138,6 +138,27 @@ describe("dragonfly monitor workers", () => {
         )
       })), 30_000)
 
+  it.scopedLive("a gone worker is posted once across runs; a post Discord refused is tried again by the next run", () =>
+    withCliFixture(({ dragonfly }) =>
+      Effect.gen(function*() {
+        const [refusing, accepting] = yield* Effect.all([webhookServerAnswering(400), webhookServer])
+        yield* heartbeat("score-fresh")
+        yield* heartbeat("score-long-gone", { secondsAgo: 7200 })
+        const titles = (server: typeof accepting) =>
+          Effect.map(Ref.get(server.posts), (posts) => posts.flatMap((post) => post.body.embeds ?? []).map((embed) => embed.title))
+
+        const refused = yield* dragonfly(["monitor", "workers", "--alert"], { DISCORD_WEBHOOK_URL: refusing.url })
+        assert.strictEqual(refused.code, 1)
+        assert.deepStrictEqual(yield* titles(refusing), ["1 worker gone: no longer alerted about"])
+        const runs = yield* Effect.forEach([1, 2], () =>
+          dragonfly(["monitor", "workers", "--alert"], { DISCORD_WEBHOOK_URL: accepting.url }))
+        for (const run of runs) assert.strictEqual(run.code, 0, run.stdout + run.stderr)
+        assert.include(runs[0]!.stdout, "alerted Discord: 1 worker gone")
+        assert.notInclude(runs[1]!.stdout, "alerted Discord")
+        assert.deepStrictEqual(yield* titles(accepting), ["1 worker gone: no longer alerted about"])
+        assert.include(JSON.stringify(yield* Ref.get(accepting.posts)), "no heartbeat for over 60 min")
+      })), 30_000)
+
   it.live("workers prune removes stopped and gone rows older than --older-than; --dry-run only lists them", () =>
     withCliFixture(({ dragonfly }) =>
       Effect.gen(function*() {
