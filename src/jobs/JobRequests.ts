@@ -69,6 +69,9 @@ const uniqueViolation = (error: SqlError) => {
   return cause?.code === UNIQUE_VIOLATION ? cause.constraint : undefined
 }
 
+/** Postgres broke a deadlock by failing this statement: nothing of it was kept, it can run again. */
+const isDeadlock = (error: SqlError) => (error.cause as { readonly code?: string } | undefined)?.code === "40P01"
+
 const decodeRecord = Schema.decodeUnknownOption(StoredRecord)
 
 /** One envelope's outcome in `enqueueMany`, in input order. */
@@ -197,8 +200,8 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
     /**
      * `enqueue` for many envelopes at once: the new ones are sent and their keys recorded by one
      * statement (all of them, or none: a key a concurrent request recorded first makes the
-     * statement fail on the key and it runs again, that key now a duplicate). An envelope whose
-     * key came earlier in the same batch, or was enqueued or completed before, is a duplicate of
+     * statement fail on the key, or a deadlock fails it, and it runs again, that key now a
+     * duplicate). An envelope whose key came earlier in the same batch, or was enqueued or completed before, is a duplicate of
      * that job; one whose job_id another key has is `JobIdTaken`. Results are in input order.
      */
     const enqueueMany = Effect.fn("JobRequests.enqueueMany")(
@@ -222,7 +225,8 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
             Effect.map((sent) => ({ sent })),
             Effect.catchTag("SqlError", (error) => {
               const violated = uniqueViolation(error)
-              return (violated === KEY_CONSTRAINT || violated === JOB_ID_CONSTRAINT) && round < BATCH_ATTEMPTS
+              return (violated === KEY_CONSTRAINT || violated === JOB_ID_CONSTRAINT || isDeadlock(error)) &&
+                  round < BATCH_ATTEMPTS
                 ? Effect.succeed({ retry: true as const })
                 : Effect.die(error)
             })
@@ -265,6 +269,9 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
               ${fresh.map((e) => e.job_id)}::uuid[], ${fresh.map((e) => e.trace_id)}::uuid[]) WITH ORDINALITY
               AS i(org_id, idempotency_key, job_id, trace_id, n)
             JOIN sent s ON s.n = i.n
+            -- One order of keys for every batch, so that two batches sharing keys wait for each other
+            -- instead of deadlocking on the unique index.
+            ORDER BY i.org_id, i.idempotency_key
             RETURNING msg_id, enqueued_at
           )
           SELECT s.n::text, s.msg_id::text, r.enqueued_at FROM sent s JOIN recorded r USING (msg_id)`
