@@ -19,6 +19,13 @@ import {
   Schema
 } from "effect"
 import { WorkerConfig } from "../config/WorkerConfig.js"
+import * as Metrics from "../observability/Metrics.js"
+
+const posted = {
+  sent: Metrics.discordPosts({ outcome: "sent" }),
+  failed: Metrics.discordPosts({ outcome: "failed" }),
+  dropped: Metrics.discordPosts({ outcome: "dropped" })
+}
 
 export interface StaleWorker {
   readonly workerId: string
@@ -476,7 +483,11 @@ const makeLive = (url: Redacted.Redacted<string>, options: DiscordOptions) =>
       attempt(message).pipe(
         Effect.tapErrorTag("DiscordRateLimited", (error) => Effect.logDebug(error.message)),
         Effect.retry({ schedule: rateLimitPolicy, while: (error) => error._tag === "DiscordRateLimited" }),
-        Effect.retry({ schedule: retrySchedule, while: (error) => error._tag === "DiscordUnavailable" })
+        Effect.retry({ schedule: retrySchedule, while: (error) => error._tag === "DiscordUnavailable" }),
+        Effect.tapBoth({
+          onSuccess: () => Effect.sync(() => posted.sent(1)),
+          onFailure: () => Effect.sync(() => posted.failed(1))
+        })
       )
 
     const queue = yield* Queue.dropping<Pending>(capacity)
@@ -537,7 +548,10 @@ const makeLive = (url: Redacted.Redacted<string>, options: DiscordOptions) =>
     const notify = Effect.fn("Discord.notify")(function*(alert: Alert) {
       const at = yield* Clock.currentTimeMillis
       const accepted = yield* Queue.offer(queue, { alert, at })
-      if (!accepted) yield* Ref.update(dropped, (n) => n + 1)
+      if (!accepted) {
+        posted.dropped(1)
+        yield* Ref.update(dropped, (n) => n + 1)
+      }
     })
 
     const send = Effect.fn("Discord.send")(function*(alert: Alert) {

@@ -2,6 +2,7 @@ import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
@@ -89,6 +90,20 @@ export class HealthGroup extends HttpApiGroup.make("health", { topLevel: true })
       .annotate(OpenApi.Summary, "Database reachable, pgmq present, migrations current")
   )
   .annotate(OpenApi.Title, "health")
+{}
+
+/** Prometheus's text format, behind the API key like every /v1 endpoint. */
+export class MetricsGroup extends HttpApiGroup.make("metrics")
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      .annotate(
+        OpenApi.Summary,
+        "Metrics in Prometheus's text format: jobs enqueued, API requests, queue depth and oldest age (sampled every 5 s)"
+      )
+  )
+  .middleware(Authentication)
+  .annotate(OpenApi.Title, "metrics")
 {}
 
 export class JobsGroup extends HttpApiGroup.make("jobs")
@@ -341,6 +356,7 @@ export class CommsGroup extends HttpApiGroup.make("comms")
 /** The whole API: served by `Server.ts`, documented at /openapi.json and /docs, and the client's contract. */
 export class Api extends HttpApi.make("dragonfly")
   .add(HealthGroup)
+  .add(MetricsGroup)
   .add(JobsGroup)
   .add(QueuesGroup)
   .add(WorkersGroup)

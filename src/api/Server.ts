@@ -20,6 +20,7 @@ import { CommsLive } from "./handlers/Comms.js"
 import { DeadLettersLive } from "./handlers/DeadLetters.js"
 import { HealthLive } from "./handlers/Health.js"
 import { JobsLive } from "./handlers/Jobs.js"
+import { MetricsLive } from "./handlers/Metrics.js"
 import { QueuesLive, WorkersLive } from "./handlers/Monitoring.js"
 import { PlansLive } from "./handlers/Plans.js"
 import { ResultsLive } from "./handlers/Results.js"
@@ -55,6 +56,7 @@ export const layer = (limits: Limits = defaultLimits) =>
     const ApiLive = HttpApiBuilder.api(Api).pipe(
       Layer.provide([
         HealthLive,
+        MetricsLive,
         JobsLive,
         QueuesLive,
         WorkersLive,

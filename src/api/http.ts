@@ -8,6 +8,7 @@ import * as Multipart from "@effect/platform/Multipart"
 import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Exit, Option, Schema } from "effect"
 import { randomBytes } from "node:crypto"
+import * as Metrics from "../observability/Metrics.js"
 import {
   InternalServerError,
   MalformedBody,
@@ -15,6 +16,7 @@ import {
   PayloadTooLarge,
   ServiceUnavailable
 } from "./errors.js"
+import { routeOf } from "./routes.js"
 
 export interface Limits {
   /** The largest request body, in bytes, of every endpoint but uploads. */
@@ -162,7 +164,11 @@ export const serverMiddleware = (options: HttpOptions) => {
         return options.draining() ? HttpServerResponse.setHeader(decorated, "connection", "close") : decorated
       }
       const log = (status: number) => {
-        const durationMs = Math.round((performance.now() - started) * 10) / 10
+        const seconds = (performance.now() - started) / 1000
+        const route = routeOf(request.method, path)
+        Metrics.apiRequests({ route, status: String(status) })(1)
+        Metrics.apiRequestDuration({ route })(seconds)
+        const durationMs = Math.round(seconds * 10_000) / 10
         return Effect.logInfo(`${request.method} ${path} ${status} ${durationMs}ms`).pipe(
           Effect.annotateLogs({ method: request.method, path, status, duration_ms: durationMs, trace_id: traceId })
         )

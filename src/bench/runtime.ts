@@ -43,6 +43,8 @@ const settings = (concurrency: number): WorkerSettings => ({
   version: "bench",
   heartbeatInterval: Duration.seconds(5),
   heartbeatRetention: Duration.days(7),
+  metricsPort: Option.none(),
+  metricsToken: Option.none(),
   discordWebhookUrl: Option.none(),
   concurrency,
   batchSize: Number(process.env.BENCH_BATCH ?? 200),

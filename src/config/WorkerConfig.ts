@@ -1,5 +1,5 @@
 import { Config, Context, Duration, type Option, type Redacted } from "effect"
-import { refine } from "./validate.js"
+import { refine, secret } from "./validate.js"
 import { webhookUrl } from "./webhook.js"
 
 export interface WorkerSettings {
@@ -30,6 +30,10 @@ export interface WorkerSettings {
    * is Supabase's transaction pooler). Polling stays the way every message is found.
    */
   readonly listen: ListenMode
+  /** `METRICS_PORT`: when set, GET /metrics (Prometheus text) is served on it. */
+  readonly metricsPort: Option.Option<number>
+  /** `METRICS_TOKEN`: when set, /metrics answers only `Authorization: Bearer <token>`. */
+  readonly metricsToken: Option.Option<Redacted.Redacted<string>>
 }
 
 export const ListenModes = ["auto", "on", "off"] as const
@@ -59,6 +63,14 @@ export class WorkerConfig extends Context.Tag("config/WorkerConfig")<WorkerConfi
       Config.string("WORKER_LISTEN").pipe(Config.withDefault("auto")),
       "WORKER_LISTEN",
       (value) => ((ListenModes as ReadonlyArray<string>).includes(value) ? undefined : `must be one of ${ListenModes.join(", ")}`)
-    ).pipe(Config.map((value) => value as ListenMode))
+    ).pipe(Config.map((value) => value as ListenMode)),
+    metricsPort: Config.option(
+      refine(
+        Config.integer("METRICS_PORT"),
+        "METRICS_PORT",
+        (value) => (value < 1 || value > 65_535 ? "must be a port, 1–65535" : undefined)
+      )
+    ),
+    metricsToken: Config.option(secret("METRICS_TOKEN"))
   })
 }

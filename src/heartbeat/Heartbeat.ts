@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer, Ref, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
+import * as Metrics from "../observability/Metrics.js"
 import { WorkerIdentity } from "../runtime/WorkerIdentity.js"
 
 export type WorkerStatus = "starting" | "running" | "draining" | "stopped"
@@ -36,11 +37,41 @@ interface InFlightGauge {
   read?: () => number
 }
 
-const withGauge = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge) =>
-  Effect.map(Ref.get(stats), (s) => (gauge.read === undefined ? s : { ...s, inFlight: gauge.read() }))
+const JOB_COUNTERS = {
+  processed: "dragonfly_jobs_completed_total",
+  failed: "dragonfly_jobs_failed_total",
+  deadLettered: "dragonfly_jobs_dead_lettered_total"
+} as const
+
+type JobCounts = Record<keyof typeof JOB_COUNTERS, Map<string, number>>
+
+/** Each job counter by queue, as the metrics hold it now. */
+const jobCounts = (): JobCounts => ({
+  processed: Metrics.counterBy(JOB_COUNTERS.processed, "queue"),
+  failed: Metrics.counterBy(JOB_COUNTERS.failed, "queue"),
+  deadLettered: Metrics.counterBy(JOB_COUNTERS.deadLettered, "queue")
+})
+
+/**
+ * The stats, with the job counters read from the process's metrics (the series GET /metrics
+ * serves): what this heartbeat's queues counted since it was created.
+ */
+const statsOf = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, baseline: JobCounts) =>
+  Effect.map(Ref.get(stats), (s) => {
+    const now = jobCounts()
+    const since = (field: keyof JobCounts) =>
+      s.queues.reduce((sum, queue) => sum + (now[field].get(queue) ?? 0) - (baseline[field].get(queue) ?? 0), 0)
+    return {
+      ...s,
+      processed: since("processed"),
+      failed: since("failed"),
+      deadLettered: since("deadLettered"),
+      inFlight: gauge.read === undefined ? s.inFlight : gauge.read()
+    }
+  })
 
 /** The in-memory side of a heartbeat; `beat` writes it somewhere. */
-const counters = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, beat: Effect.Effect<void>) => {
+const counters = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, read: Effect.Effect<WorkerStats>, beat: Effect.Effect<void>) => {
   const update = (f: (s: WorkerStats) => WorkerStats) => Ref.update(stats, f)
   return {
     /**
@@ -51,17 +82,11 @@ const counters = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, beat: Effec
     /** Written at once: operators see status changes without waiting for the next beat. */
     setStatus: (status: WorkerStatus) => update((s) => ({ ...s, status })).pipe(Effect.zipRight(beat)),
     setQueues: (queueName: string, queues: ReadonlyArray<string>) => update((s) => ({ ...s, queueName, queues })),
-    processed: (count: number) => update((s) => ({ ...s, processed: s.processed + count })),
+    /** The last error; the failure itself is counted in the metrics. */
     failed: (error: string) =>
       Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
-        update((s) => ({
-          ...s,
-          failed: s.failed + 1,
-          lastError: error.slice(0, MAX_ERROR_LENGTH),
-          lastErrorAt: new Date(now)
-        }))),
-    deadLettered: update((s) => ({ ...s, deadLettered: s.deadLettered + 1 })),
-    stats: withGauge(stats, gauge),
+        update((s) => ({ ...s, lastError: error.slice(0, MAX_ERROR_LENGTH), lastErrorAt: new Date(now) }))),
+    stats: read,
     beat
   } as const
 }
@@ -78,8 +103,9 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
     const stats = yield* Ref.make(initial)
     const gauge: InFlightGauge = {}
 
+    const read = statsOf(stats, gauge, jobCounts())
     const write = Effect.fn("Heartbeat.write")(function*() {
-      const s = yield* withGauge(stats, gauge)
+      const s = yield* read
       yield* sql`
         INSERT INTO workers.heartbeats (
           worker_id, service, queue_name, queues, status, host, pid, version, started_at,
@@ -135,12 +161,15 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
       Ref.update(stats, (s) => ({ ...s, status: "stopped" as const })).pipe(Effect.zipRight(beat))
     )
 
-    return counters(stats, gauge, beat)
+    return counters(stats, gauge, read, beat)
   })
 }) {
   /** Counters only, written nowhere: for unit tests of the runtime. */
   static readonly layerMemory: Layer.Layer<Heartbeat> = Layer.effect(
     Heartbeat,
-    Effect.map(Ref.make(initial), (stats) => Heartbeat.make(counters(stats, {}, Effect.void)))
+    Effect.map(Ref.make(initial), (stats) => {
+      const gauge: InFlightGauge = {}
+      return Heartbeat.make(counters(stats, gauge, statsOf(stats, gauge, jobCounts()), Effect.void))
+    })
   )
 }

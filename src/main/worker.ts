@@ -15,6 +15,7 @@ import {
 import * as Database from "../db/Database.js"
 import { checkedDatabase } from "../db/Migrations.js"
 import * as Logging from "../observability/Logging.js"
+import * as MetricsServer from "../observability/MetricsServer.js"
 import { JobNotifications } from "../queue/JobNotifications.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { WorkerIdentity } from "../runtime/index.js"
@@ -42,7 +43,7 @@ const Identity = Layer.effect(
 )
 const Alerts = Discord.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-const MainLive = WorkerRuntime.layer(service.consumes).pipe(
+const MainLive = Layer.merge(WorkerRuntime.layer(service.consumes), MetricsServer.layer).pipe(
   Layer.provide(service.handler),
   Layer.provide(NodeHttpClient.layerUndici),
   Layer.provide(JobNotifications.layer),

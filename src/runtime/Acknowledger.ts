@@ -9,6 +9,9 @@ import { Deliveries, type Held } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
 import type { JobFailure } from "./errors.js"
 import type { Writes } from "./JobHandler.js"
+import * as Metrics from "../observability/Metrics.js"
+
+const recordBatchSize = Metrics.commitBatchSize({})
 
 export type Settlement =
   /**
@@ -178,6 +181,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     const settleQueue = (queue: QueueName, group: ReadonlyArray<Pending>, later: ReadonlyArray<Pending>) =>
       Effect.flatMap(Clock.currentTimeMillis, (since) => {
         const current = { group, later, since }
+        recordBatchSize(group.length)
         inFlight = current
         return (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
           Effect.exit,

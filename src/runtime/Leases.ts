@@ -2,6 +2,7 @@ import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
 import type { MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import type { Held } from "./Deliveries.js"
+import * as Metrics from "../observability/Metrics.js"
 
 export interface Leases {
   /** From now on the keeper extends this delivery's lease (a message held twice keeps its first time). */
@@ -53,6 +54,7 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
         const due = [...held.values()].filter((lease) => now - lease.since >= everyMillis).map((lease) => lease.held.message)
         if (due.length === 0) continue
         const { lost } = yield* pgmq.extendLeases(queue, due, visibilityTimeoutSeconds)
+        Metrics.forQueue(queue).leasesExtended(due.length - lost.length)
         yield* Effect.forEach(lost, (msgId) =>
           Effect.logWarning("lease lost: another delivery holds the message").pipe(
             Effect.annotateLogs({ queue, msg_id: msgId })

@@ -4,6 +4,7 @@ import { Alert, type Discord } from "../alerts/index.js"
 import type { WorkerSettings } from "../config/index.js"
 import type { DeadLetterReason, ErrorInfo } from "../deadletter/DeadLetter.js"
 import type { Heartbeat } from "../heartbeat/Heartbeat.js"
+import * as Metrics from "../observability/Metrics.js"
 import type { QueueName } from "../queue/QueueName.js"
 import type { Acknowledger, SettleResult } from "./Acknowledger.js"
 import type { Deliveries, DeliveryHistory, Held } from "./Deliveries.js"
@@ -90,7 +91,7 @@ export const make = ({ acknowledger, config, deliveries, discord, heartbeat, ide
         input: { queue: held.queue, message: held.message, reason, error }
       })
       if (result._tag !== "Settled") return yield* Effect.logWarning(`not dead-lettered (${result._tag})`)
-      yield* heartbeat.deadLettered
+      Metrics.forQueue(held.queue).deadLettered(reason)
       yield* Effect.logError(`dead-lettered: ${reason}`, error)
       const envelope = held.message.message as { readonly job_id?: unknown; readonly trace_id?: unknown } | null
       yield* discord.notify(Alert.DeadLettered({
@@ -118,25 +119,30 @@ export const make = ({ acknowledger, config, deliveries, discord, heartbeat, ide
           error
         )
       }
+      if (recorded.right) Metrics.forQueue(held.queue).retried()
       yield* Effect.logWarning(
         recorded.right ? `attempt ${attempt} failed; next delivery in ${delay}s` : `attempt ${attempt} failed; lease already lost`,
         error
       )
     })
 
-  const counted = (error: ErrorInfo) => heartbeat.failed(`${error.tag}: ${error.message}`).pipe(Effect.as(error))
+  const counted = (held: Held) => (error: ErrorInfo) =>
+    Effect.suspend(() => {
+      Metrics.forQueue(held.queue).failed()
+      return heartbeat.failed(`${error.tag}: ${error.message}`)
+    }).pipe(Effect.as(error))
 
   /** The attempt failed, in its handler or in its writes: by the error's tag, or as a defect. */
   const failed = (held: Held, cause: Cause.Cause<InvalidPayload | JobFailure | SqlError.SqlError>, attempt: number) =>
     Effect.failCause(cause).pipe(
       Effect.catchTags({
-        InvalidPayload: (error) => Effect.flatMap(counted(typedInfo(error)), (info) => deadLetter(held, "invalid_payload", info)),
-        Permanent: (error) => Effect.flatMap(counted(typedInfo(error)), (info) => deadLetter(held, "permanent_failure", info)),
-        Retryable: (error) => Effect.flatMap(counted(typedInfo(error)), (info) => retry(held, info, attempt)),
-        SqlError: (error) => Effect.flatMap(counted(typedInfo(error)), (info) => retry(held, info, attempt))
+        InvalidPayload: (error) => Effect.flatMap(counted(held)(typedInfo(error)), (info) => deadLetter(held, "invalid_payload", info)),
+        Permanent: (error) => Effect.flatMap(counted(held)(typedInfo(error)), (info) => deadLetter(held, "permanent_failure", info)),
+        Retryable: (error) => Effect.flatMap(counted(held)(typedInfo(error)), (info) => retry(held, info, attempt)),
+        SqlError: (error) => Effect.flatMap(counted(held)(typedInfo(error)), (info) => retry(held, info, attempt))
       }),
       // A defect (anything the handler threw or died with) is retried like `Retryable`.
-      Effect.catchAllCause((defect) => Effect.flatMap(counted(errorInfo(defect)), (info) => retry(held, info, attempt)))
+      Effect.catchAllCause((defect) => Effect.flatMap(counted(held)(errorInfo(defect)), (info) => retry(held, info, attempt)))
     )
 
   /** What the group commit said, when it was not "settled". */
@@ -148,6 +154,7 @@ export const make = ({ acknowledger, config, deliveries, discord, heartbeat, ide
         return Effect.logWarning("lease lost before commit: another delivery will complete the job")
       case "CommitFailed": {
         const error = errorInfo(result.cause)
+        Metrics.forQueue(held.queue).failed()
         return heartbeat.failed(`commit failed: ${error.tag}: ${error.message}`).pipe(
           Effect.zipRight(Effect.logWarning("commit failed or unconfirmed; the message will be delivered again", error)),
           Effect.zipRight(release(held.queue, [held]))

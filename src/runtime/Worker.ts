@@ -3,6 +3,7 @@ import { Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
 import type * as Envelope from "../envelope/index.js"
 import { Heartbeat } from "../heartbeat/Heartbeat.js"
+import * as Metrics from "../observability/Metrics.js"
 import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { JobNotifications } from "../queue/JobNotifications.js"
 import { PgmqQueue } from "../queue/PgmqQueue.js"
@@ -38,6 +39,8 @@ const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 interface Job {
   readonly taken: Poller.Taken
   submitted: boolean
+  /** `performance.now()` when it started. */
+  readonly began: number
 }
 
 /**
@@ -102,7 +105,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
     let aloneRunning = false
     /** Mean handler time of recent jobs in ms; unknown until one has finished. */
     let meanMillis: number | undefined
-    const ready: Array<Job> = []
+    const ready: Array<Poller.Taken> = []
     /** Suspects read and held (their leases kept) until nothing else runs here. */
     const suspects: Array<Poller.Taken> = []
     const changed = yield* Queue.sliding<void>(1)
@@ -141,14 +144,13 @@ export const layer = (consumes: Consumes): Layer.Layer<
       })
 
     /** What the group commit said about a completion. */
-    const answer = (held: Held, attempt: number) => (result: SettleResult): Effect.Effect<void> => {
+    const answer = (held: Held, attempt: number, began: number) => (result: SettleResult): Effect.Effect<void> => {
       settling--
       wake()
       if (result._tag === "Settled") {
         leases.drop(held)
-        return result.duplicate
-          ? Effect.zipRight(heartbeat.processed(1), Effect.logDebug("duplicate: already completed elsewhere"))
-          : heartbeat.processed(1)
+        Metrics.forQueue(held.queue).completed((performance.now() - began) / 1000)
+        return result.duplicate ? Effect.logDebug("duplicate: already completed elsewhere") : Effect.void
       }
       return Effect.sync(() =>
         void runFork(
@@ -167,7 +169,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         settling++
         return acknowledger.submit(
           writes === noWrites ? { _tag: "Complete", held, envelope } : { _tag: "Complete", held, envelope, writes },
-          answer(held, attempt)
+          answer(held, attempt, job.began)
         )
       })
 
@@ -240,8 +242,11 @@ export const layer = (consumes: Consumes): Layer.Layer<
     }
 
     const start = (taken: Poller.Taken, alone: boolean) => {
-      const job: Job = { taken, submitted: false }
       const began = performance.now()
+      const job: Job = { taken, submitted: false, began }
+      const metrics = Metrics.forQueue(taken.held.queue)
+      metrics.started()
+      metrics.waited((Date.now() - taken.held.message.enqueuedAt.getTime()) / 1000)
       running++
       started++
       if (alone) aloneRunning = true
@@ -276,7 +281,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     /** Starts ready jobs while there are free slots (none while a suspect runs alone). */
     const fill = () => {
-      while (!stopping && !aloneRunning && running < capacity && ready.length > 0) start(ready.shift()!.taken, false)
+      while (!stopping && !aloneRunning && running < capacity && ready.length > 0) start(ready.shift()!, false)
     }
 
     /** A suspect that would run its handler (and is not out of attempts already) must run alone. */
@@ -290,7 +295,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         for (const t of taken) {
           leases.hold(t.held, now)
           if (mustRunAlone(t)) suspects.push(t)
-          else ready.push({ taken: t, submitted: false })
+          else ready.push(t)
         }
         fill()
         // The room reserved for this read is free again, whatever it found.

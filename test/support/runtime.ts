@@ -30,6 +30,8 @@ export const workerSettings = (overrides: Partial<WorkerSettings> = {}): WorkerS
   version: "test",
   heartbeatInterval: Duration.seconds(1),
   heartbeatRetention: Duration.days(7),
+  metricsPort: Option.none(),
+  metricsToken: Option.none(),
   discordWebhookUrl: Option.none(),
   concurrency: 4,
   batchSize: 10,

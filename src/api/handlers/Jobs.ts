@@ -6,6 +6,7 @@ import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { Api } from "../Api.js"
 import { Conflict, NotFound } from "../errors.js"
 import { BatchEnqueued, type BatchItemResult, JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
+import * as Metrics from "../../observability/Metrics.js"
 
 /** A W3C trace id (32 hex digits) written as a UUID, the envelope's format for trace_id. */
 const traceIdAsUuid = Effect.map(Effect.option(Effect.currentSpan), (span) =>
@@ -34,7 +35,9 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
         Effect.gen(function*() {
           const queue = yield* directory.resolve(path.queue, { forJobs: true })
           const envelope = yield* Envelope.decode(withTraceId(payload, yield* traceIdAsUuid))
+          const began = performance.now()
           const result = yield* jobs.enqueue(queue, envelope)
+          Metrics.enqueueDuration({ queue })((performance.now() - began) / 1000)
           return result._tag === "Enqueued"
             ? new JobAccepted({ job_id: result.jobId, msg_id: result.msgId, queue: result.queue, trace_id: result.traceId })
             : new JobAlreadyEnqueued({
