@@ -8,8 +8,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# Then only what runs: no dev tooling, no embedded Postgres (an optional dependency for local use).
-RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
+# Then only what runs: no dev tooling, no embedded Postgres (an optional dependency for local use),
+# and none of the OpenTelemetry SDK packages that npm installs as @effect/opentelemetry's peers (its
+# OTLP exporter, which we use, needs none of them).
+RUN npm run build && npm prune --omit=dev --omit=optional --omit=peer --no-audit --no-fund
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production

@@ -1,1 +1,2 @@
 export * from "./JobEnvelope.js"
+export * as TraceLink from "./TraceLink.js"

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { countCsvRows, type NewUpload, type StoredUpload, UploadStore } from "../domain/uploads/index.js"
 import * as Envelope from "../envelope/index.js"
 import { queueName } from "../queue/QueueName.js"
@@ -32,9 +32,18 @@ export class Imports extends Effect.Service<Imports>()("jobs/Imports", {
     const store = yield* UploadStore
     const jobs = yield* JobRequests
 
-    const importEnvelope = (kind: UploadImport, orgId: string, stored: StoredUpload, content: Uint8Array, name?: string) =>
+    const importEnvelope = (
+      kind: UploadImport,
+      orgId: string,
+      stored: StoredUpload,
+      content: Uint8Array,
+      traceId: Option.Option<string>,
+      name?: string
+    ) =>
       Envelope.make({
         org_id: orgId,
+        // The upload's trace is the import's (and its follow-ups').
+        ...(Option.isSome(traceId) ? { trace_id: traceId.value } : {}),
         idempotency_key: `${kind}:upload:${stored.sha256}`,
         entity_type: "batch",
         entity_id: `upload-${stored.sha256.slice(0, 16)}`,
@@ -51,11 +60,12 @@ export class Imports extends Effect.Service<Imports>()("jobs/Imports", {
     const upload = Effect.fn("Imports.upload")(function*(request: UploadRequest) {
       return yield* sql.withTransaction(Effect.gen(function*() {
         const stored = yield* store.put(request)
+        const traceId = yield* Envelope.TraceLink.currentTraceUuid
         const job = request.enqueue === undefined || request.orgId === undefined
           ? null
           : yield* jobs.enqueue(
             UploadImports[request.enqueue].queue,
-            importEnvelope(request.enqueue, request.orgId, stored, request.content, request.originalName)
+            importEnvelope(request.enqueue, request.orgId, stored, request.content, traceId, request.originalName)
           )
         return { ...stored, job } satisfies UploadResult
       }))

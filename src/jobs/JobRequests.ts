@@ -161,9 +161,10 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
       function*(queue: QueueName, envelope: Envelope.JobEnvelope, options?: { readonly delaySeconds?: number }) {
         yield* Effect.annotateCurrentSpan({ queue, jobId: envelope.job_id })
         const { idempotency_key: key, org_id: orgId } = envelope
+        const message = yield* Envelope.TraceLink.withSpanId(envelope, Envelope.encode(envelope))
         const sendAndRecord = sql<{ readonly msg_id: string }>`
           WITH sent AS (
-            SELECT ${sendCall(sql, queue, Envelope.encode(envelope), options)} AS msg_id
+            SELECT ${sendCall(sql, queue, message, options)} AS msg_id
             WHERE NOT EXISTS (
               SELECT 1 FROM workers.job_ledger WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key})
           )
@@ -257,10 +258,11 @@ export class JobRequests extends Effect.Service<JobRequests>()("jobs/JobRequests
         if (fresh.length === 0) return results
         // send_batch returns the new ids in input order; a key or job_id taken meanwhile fails the
         // whole statement, sends included.
+        const messages = yield* Effect.forEach(fresh, (e) => Envelope.TraceLink.withSpanId(e, Envelope.encode(e)))
         const sent = yield* sql<{ readonly n: string; readonly msg_id: string; readonly enqueued_at: Date }>`
           WITH sent AS MATERIALIZED (
             SELECT s.msg_id, s.n FROM pgmq.send_batch(${queue}::text, ${
-          fresh.map((e) => JSON.stringify(Envelope.encode(e)))
+          messages.map((message) => JSON.stringify(message))
         }::jsonb[], 0::integer) WITH ORDINALITY AS s(msg_id, n), ${notifyCall(sql, queue)}
           ), recorded AS (
             INSERT INTO workers.job_requests (org_id, idempotency_key, job_id, queue_name, msg_id, trace_id)

@@ -10,12 +10,14 @@ import {
   layer as configLayer,
   LegalRulesConfig,
   LoggingConfig,
-  OptionalCollectorConfig
+  OptionalCollectorConfig,
+  TracingConfig
 } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import { checkedDatabase } from "../db/Migrations.js"
 import { isAddressInUse, PortInUse } from "../dev/ports.js"
 import * as Logging from "../observability/Logging.js"
+import * as Tracing from "../observability/Tracing.js"
 import { reportFailure } from "./reportFailure.js"
 import { keepStoppingOnRepeatedSignals } from "./signals.js"
 
@@ -30,7 +32,10 @@ const MainLive = Server.layer().pipe(
   HttpServer.withLogAddress,
   Layer.provide(Http),
   Layer.provide(checkedDatabase(Database.layer("dragonfly-api"))),
-  Layer.provide(configLayer(LoggingConfig, DatabaseConfig, ApiConfig, OptionalCollectorConfig, LegalRulesConfig))
+  Layer.provide(Tracing.layer("dragonfly-api")),
+  Layer.provide(
+    configLayer(LoggingConfig, DatabaseConfig, ApiConfig, OptionalCollectorConfig, LegalRulesConfig, TracingConfig)
+  )
 )
 
 keepStoppingOnRepeatedSignals("the API")

@@ -10,12 +10,14 @@ import {
   layer as configLayer,
   LoggingConfig,
   StorageConfig,
+  TracingConfig,
   WorkerConfig
 } from "../config/index.js"
 import * as Database from "../db/Database.js"
 import { checkedDatabase } from "../db/Migrations.js"
 import * as Logging from "../observability/Logging.js"
 import * as MetricsServer from "../observability/MetricsServer.js"
+import * as Tracing from "../observability/Tracing.js"
 import { JobNotifications } from "../queue/JobNotifications.js"
 import * as WorkerRuntime from "../runtime/index.js"
 import { WorkerIdentity } from "../runtime/index.js"
@@ -34,7 +36,7 @@ if (service === undefined) {
   process.exit(2)
 }
 
-const Config = configLayer(LoggingConfig, DatabaseConfig, WorkerConfig, StorageConfig, ...service.config)
+const Config = configLayer(LoggingConfig, DatabaseConfig, WorkerConfig, StorageConfig, TracingConfig, ...service.config)
 const identity = WorkerIdentity.make(service.name)
 // The pool's sessions are named after the worker: the monitor sees whether its process still holds them.
 const Identity = Layer.effect(
@@ -50,6 +52,7 @@ const MainLive = Layer.merge(WorkerRuntime.layer(service.consumes), MetricsServe
   Layer.provide(checkedDatabase(Database.layer(identity.workerId))),
   Layer.provide(Alerts),
   Layer.provide(Identity),
+  Layer.provide(Tracing.layer(`dragonfly-worker-${service.name}`)),
   Layer.provide(Config)
 )
 

@@ -1,7 +1,7 @@
 import { Cause, Context, DefaultServices, Duration, Effect, Either, Exit, Fiber, FiberRef, FiberRefs, FiberSet, HashMap, Layer, Option, Queue, Ref, Schedule, Stream, Tracer } from "effect"
 import { Discord } from "../alerts/index.js"
 import { WorkerConfig } from "../config/index.js"
-import type * as Envelope from "../envelope/index.js"
+import * as Envelope from "../envelope/index.js"
 import { Heartbeat } from "../heartbeat/Heartbeat.js"
 import * as Metrics from "../observability/Metrics.js"
 import { type Consumes, DEAD_LETTER_QUEUE } from "../queue/catalog.js"
@@ -162,8 +162,17 @@ export const layer = (consumes: Consumes): Layer.Layer<
       )
     }
 
-    const complete = (job: Job, envelope: Envelope.JobEnvelope, writes: Writes, attempt: number) =>
-      Effect.suspend(() => {
+    /** When traced, the writes run (in the group commit's fiber) as children of the job's span. */
+    const inJobSpan = (writes: Writes): Effect.Effect<Writes> =>
+      !traced || writes === noWrites
+        ? Effect.succeed(writes)
+        : Effect.map(Effect.option(Effect.currentSpan), Option.match({
+          onNone: () => writes,
+          onSome: (span) => Effect.withParentSpan(writes, span)
+        }))
+
+    const complete = (job: Job, envelope: Envelope.JobEnvelope, given: Writes, attempt: number) =>
+      Effect.flatMap(inJobSpan(given), (writes) => {
         const held = job.taken.held
         job.submitted = true
         settling++
@@ -221,6 +230,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         : attemptAfter(taken.history)
       if (!traced) return body
       return Effect.withSpan(body, "Worker.job", {
+        parent: Envelope.TraceLink.parentOf(envelope, held.message.message),
         attributes: {
           queue: held.queue,
           msg_id: held.message.msgId,

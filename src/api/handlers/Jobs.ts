@@ -8,16 +8,7 @@ import { Conflict, NotFound } from "../errors.js"
 import { BatchEnqueued, type BatchItemResult, JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
 import * as Metrics from "../../observability/Metrics.js"
 
-/** A W3C trace id (32 hex digits) written as a UUID, the envelope's format for trace_id. */
-const traceIdAsUuid = Effect.map(Effect.option(Effect.currentSpan), (span) =>
-  Option.flatMap(span, ({ traceId }) =>
-    /^[0-9a-f]{32}$/.test(traceId)
-      ? Option.some(
-        `${traceId.slice(0, 8)}-${traceId.slice(8, 12)}-${traceId.slice(12, 16)}-${traceId.slice(16, 20)}-${
-          traceId.slice(20)
-        }`
-      )
-      : Option.none()))
+const traceIdAsUuid = Envelope.TraceLink.currentTraceUuid
 
 /** The request's trace id goes into an envelope that has none, so the job's logs join the request's. */
 const withTraceId = (body: unknown, traceId: Option.Option<string>) =>
@@ -36,7 +27,8 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
           const queue = yield* directory.resolve(path.queue, { forJobs: true })
           const envelope = yield* Envelope.decode(withTraceId(payload, yield* traceIdAsUuid))
           const began = performance.now()
-          const result = yield* jobs.enqueue(queue, envelope)
+          // Its spans join the envelope's trace: the request's when the caller gave no trace_id.
+          const result = yield* Envelope.TraceLink.inTraceOf(envelope, jobs.enqueue(queue, envelope))
           Metrics.enqueueDuration({ queue })((performance.now() - began) / 1000)
           return result._tag === "Enqueued"
             ? new JobAccepted({ job_id: result.jobId, msg_id: result.msgId, queue: result.queue, trace_id: result.traceId })
