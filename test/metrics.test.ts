@@ -1,12 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Metric, MetricBoundaries, Redacted, TestServices } from "effect"
+import * as Net from "node:net"
 import * as Database from "../src/db/Database.js"
 import * as Prometheus from "../src/observability/Prometheus.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import * as ApiTest from "./support/api.js"
 import { authorized, raw } from "./support/api.js"
 import { closedPort } from "./support/net.js"
-import { startNode } from "./support/processes.js"
+import { runNode, startNode } from "./support/processes.js"
 import { parse, type Sample, valueOf } from "./support/prometheus.js"
 import { count, envelope, eventually, PROBE_QUEUE, send } from "./support/runtime.js"
 import * as TestDatabase from "./support/TestDatabase.js"
@@ -170,4 +171,28 @@ describe("a worker's METRICS_PORT", () => {
         const notFound = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/other`))
         assert.strictEqual(notFound.status, 404)
       })), 90_000)
+
+  it.scopedLive("a METRICS_PORT in use stops the worker with one line naming it", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const busy = yield* Effect.acquireRelease(
+          Effect.async<Net.Server>((resume) => {
+            const server = Net.createServer()
+            server.listen(0, "0.0.0.0", () => resume(Effect.succeed(server)))
+          }),
+          (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+        )
+        const port = (busy.address() as Net.AddressInfo).port
+        const result = yield* runNode(["bin/worker.js", "probe"], {
+          SUPABASE_DB_URL: Redacted.value(url),
+          SUPABASE_MODE: "dev",
+          ENVIRONMENT: "test",
+          METRICS_PORT: String(port)
+        })
+        assert.strictEqual(result.code, 1, result.stdout + result.stderr)
+        assert.include(
+          result.stderr,
+          `port ${port} is in use (METRICS_PORT); stop what listens there, or choose another port`
+        )
+      })), 60_000)
 })
