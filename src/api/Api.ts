@@ -53,6 +53,8 @@ import {
   OrgScope,
   PlaintiffCollectability,
   QueueDetail,
+  QueueHistory,
+  QueueHistoryParams,
   QueueList,
   QuarantineParams,
   QuarantinePage,
@@ -141,6 +143,15 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
 
 export class QueuesGroup extends HttpApiGroup.make("queues")
   .add(HttpApiEndpoint.get("list", "/v1/queues").addSuccess(QueueList))
+  .add(
+    HttpApiEndpoint.get("history", "/v1/queues/history")
+      .setUrlParams(QueueHistoryParams)
+      .addSuccess(QueueHistory)
+      .annotate(
+        OpenApi.Description,
+        "Every queue's depth, visible messages, oldest age and rates in and out, sampled once a minute by the API and kept 48 hours"
+      )
+  )
   .add(
     HttpApiEndpoint.get("get", "/v1/queues/:queue")
       .setPath(Schema.Struct({ queue: Schema.String }))

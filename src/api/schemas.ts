@@ -182,6 +182,29 @@ export class QueueList extends Schema.Class<QueueList>("QueueList")({
   queues: Schema.Array(QueueMetrics)
 }) {}
 
+export class QueueSample extends Schema.Class<QueueSample>("QueueSample")({
+  queue_name: Schema.String,
+  sampled_at: Timestamp,
+  depth: Schema.Number,
+  visible: Schema.Number,
+  oldest_msg_age_sec: Schema.NullOr(Schema.Number),
+  rate_in: Schema.NullOr(Schema.Number).annotations({ description: "messages sent per second since the previous sample" }),
+  rate_out: Schema.NullOr(Schema.Number).annotations({
+    description: "messages that left the queue (completed, dead-lettered) per second since the previous sample"
+  })
+}) {}
+
+export class QueueHistory extends Schema.Class<QueueHistory>("QueueHistory")({
+  sample_every_seconds: Schema.Number,
+  samples: Schema.Array(QueueSample)
+}) {}
+
+export const QueueHistoryParams = Schema.Struct({
+  hours: Schema.optional(IntFromString.pipe(Schema.between(1, 48))).annotations({
+    description: "how far back (default 6 hours, at most the 48 kept)"
+  })
+})
+
 export const QueuePeekParams = Schema.Struct({
   peek: Schema.optional(IntFromString.pipe(Schema.between(0, 100)))
 })

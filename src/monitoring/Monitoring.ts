@@ -42,6 +42,16 @@ export interface WorkerHealthRow {
   readonly gone_alerted_at: Date | null
 }
 
+export interface QueueSampleRow {
+  readonly queue_name: string
+  readonly sampled_at: Date
+  readonly depth: number
+  readonly visible: number
+  readonly oldest_msg_age_sec: number | null
+  readonly rate_in: number | null
+  readonly rate_out: number | null
+}
+
 /** Thresholds of `workers.worker_health`: silent this long is stale; gone, at the latest, after `goneMinutes`. */
 export interface HealthThresholds {
   readonly staleMinutes: number
@@ -122,6 +132,19 @@ export class Monitoring extends Effect.Service<Monitoring>()("monitoring/Monitor
       return candidates.filter((row) => removed.has(row.worker_id))
     }, Effect.orDie)
 
-    return { queues, queue, workers, health, markGoneAlerted, unmarkGoneAlerted, prune } as const
+    /** One sample of every queue, unless one was taken within `everySeconds` (by any process); older than `keepHours` deleted. */
+    const sampleQueues = Effect.fn("Monitoring.sampleQueues")(function*(everySeconds: number, keepHours: number) {
+      const rows = yield* sql<{ readonly sampled: number }>`
+        SELECT workers.sample_queues(make_interval(secs => ${everySeconds}), make_interval(hours => ${keepHours})) AS sampled`
+      return rows[0]?.sampled ?? 0
+    }, Effect.orDie)
+
+    const history = Effect.fn("Monitoring.history")(function*(hours: number) {
+      return yield* sql<QueueSampleRow>`
+        SELECT queue_name, sampled_at, depth::float8 AS depth, visible::float8 AS visible, oldest_msg_age_sec, rate_in, rate_out
+        FROM workers.queue_history(make_interval(hours => ${hours}))`
+    }, Effect.orDie)
+
+    return { queues, queue, workers, health, markGoneAlerted, unmarkGoneAlerted, prune, sampleQueues, history } as const
   })
 }) {}

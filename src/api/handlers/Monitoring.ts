@@ -1,22 +1,46 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option, Schedule } from "effect"
 import { Monitoring } from "../../monitoring/Monitoring.js"
 import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { Api } from "../Api.js"
 import { NotFound } from "../errors.js"
-import { PeekedMessage, QueueDetail, QueueList, QueueMetrics, WorkerHealth, WorkerList } from "../schemas.js"
+import {
+  PeekedMessage,
+  QueueDetail,
+  QueueHistory,
+  QueueList,
+  QueueMetrics,
+  QueueSample,
+  WorkerHealth,
+  WorkerList
+} from "../schemas.js"
 
 const DEFAULT_PEEK = 10
+
+/** The API samples the queues for /v1/queues/history this often (one sample per interval across replicas). */
+export const QUEUE_SAMPLE_SECONDS = 60
+const QUEUE_HISTORY_HOURS = 48
+const DEFAULT_HISTORY_HOURS = 6
 
 export const QueuesLive = HttpApiBuilder.group(Api, "queues", (handlers) =>
   Effect.gen(function*() {
     const monitoring = yield* Monitoring
     const directory = yield* QueueDirectory
     const pgmq = yield* PgmqQueue
+    yield* monitoring.sampleQueues(QUEUE_SAMPLE_SECONDS, QUEUE_HISTORY_HOURS).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("queues not sampled", cause)),
+      Effect.repeat(Schedule.spaced(Duration.seconds(QUEUE_SAMPLE_SECONDS))),
+      Effect.forkScoped
+    )
     return handlers
       .handle("list", () =>
         Effect.map(monitoring.queues(), (rows) => new QueueList({ queues: rows.map((row) => new QueueMetrics(row)) })))
+      .handle("history", ({ urlParams }) =>
+        Effect.map(
+          monitoring.history(urlParams.hours ?? DEFAULT_HISTORY_HOURS),
+          (rows) => new QueueHistory({ sample_every_seconds: QUEUE_SAMPLE_SECONDS, samples: rows.map((row) => new QueueSample(row)) })
+        ))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {
           const queue = yield* directory.resolve(path.queue)

@@ -15,6 +15,7 @@ import enforcementComms from "./0012_enforcement_comms.js"
 import awaitMessages from "./0013_await_messages.js"
 import probeOut from "./0014_probe_out.js"
 import workerGone from "./0015_worker_gone.js"
+import queueSamples from "./0016_queue_samples.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -32,7 +33,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0012_enforcement_comms": enforcementComms,
   "0013_await_messages": awaitMessages,
   "0014_probe_out": probeOut,
-  "0015_worker_gone": workerGone
+  "0015_worker_gone": workerGone,
+  "0016_queue_samples": queueSamples
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
