@@ -15,16 +15,19 @@ const NO_TAGS: ReadonlyArray<MetricLabel.MetricLabel> = []
  * with no key hashed on the hot path (Effect's `Metric.tagged` builds a new key per update).
  */
 const family = <Type extends MetricKeyType.MetricKeyType<any, any>>(key: MetricKey.MetricKey<Type>) => {
-  const byLabels = new Map<string, Metric.Metric<Type, MetricKeyType.MetricKeyType.InType<Type>, unknown>>()
-  return (labels: Labels) => {
+  const byLabels = new Map<string, ReturnType<typeof Metric.fromMetricKey<Type>>>()
+  const metricFor = (labels: Labels) => {
     const id = Object.entries(labels).map(([name, value]) => `${name}=${value}`).join(",")
-    let metric = byLabels.get(id)
-    if (metric === undefined) {
-      const tags = Object.entries(labels).map(([name, value]) => MetricLabel.make(name, value))
-      metric = Metric.fromMetricKey(tags.length === 0 ? key : MetricKey.taggedWithLabels(key, tags)) as never
-      byLabels.set(id, metric!)
-    }
-    return (value: MetricKeyType.MetricKeyType.InType<Type>) => metric!.unsafeUpdate(value, NO_TAGS)
+    const known = byLabels.get(id)
+    if (known !== undefined) return known
+    const tags = Object.entries(labels).map(([name, value]) => MetricLabel.make(name, value))
+    const created = Metric.fromMetricKey(tags.length === 0 ? key : MetricKey.taggedWithLabels(key, tags))
+    byLabels.set(id, created)
+    return created
+  }
+  return (labels: Labels) => {
+    const metric = metricFor(labels)
+    return (value: MetricKeyType.MetricKeyType.InType<Type>) => metric.unsafeUpdate(value, NO_TAGS)
   }
 }
 
