@@ -10,21 +10,27 @@ const KEY = "tracing-test-key-0123456789"
 
 const hex = (uuid: string) => uuid.replaceAll("-", "")
 
+/** A database of the test's own, an OTLP receiver, a free port for the API and the services' environment. */
+const tracedSetup = Effect.gen(function*() {
+  const url = yield* TestDatabase.freshDatabase()
+  const receiver = yield* otlpReceiver
+  const port = yield* closedPort
+  const env = {
+    SUPABASE_DB_URL: Redacted.value(url),
+    SUPABASE_MODE: "dev",
+    ENVIRONMENT: "test",
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    LOG_LEVEL: "info"
+  }
+  return { env, port, receiver }
+})
+
 describe("traces over OTLP/HTTP", () => {
   it.scopedLive("an API enqueue and the worker's job span share the envelope's trace, the job a child of the enqueue", () =>
     Effect.gen(function*() {
-      const url = yield* TestDatabase.freshDatabase()
-      const receiver = yield* otlpReceiver
-      const port = yield* closedPort
-      const env = {
-        SUPABASE_DB_URL: Redacted.value(url),
-        SUPABASE_MODE: "dev",
-        ENVIRONMENT: "test",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        LOG_LEVEL: "warn"
-      }
-      const api = yield* startNode(["bin/api.js"], { ...env, PORT: String(port), DRAGONFLY_API_KEY: KEY, LOG_LEVEL: "info" })
-      const worker = yield* startNode(["bin/worker.js", "probe"], { ...env, WORKER_IDLE_POLL_MS: "50", LOG_LEVEL: "info" })
+      const { env, port, receiver } = yield* tracedSetup
+      const api = yield* startNode(["bin/api.js"], { ...env, PORT: String(port), DRAGONFLY_API_KEY: KEY })
+      const worker = yield* startNode(["bin/worker.js", "probe"], { ...env, WORKER_IDLE_POLL_MS: "50" })
       yield* Effect.all([api.waitFor(/Listening on/), worker.waitFor(/consuming probe_\* /)], { concurrency: 2 })
 
       const post = (body: unknown) =>
@@ -90,16 +96,7 @@ describe("traces over OTLP/HTTP", () => {
 
   it.scopedLive("an upload's trace runs through the ingest job, its SQL, and the score job it enqueues, in three processes", () =>
     Effect.gen(function*() {
-      const url = yield* TestDatabase.freshDatabase()
-      const receiver = yield* otlpReceiver
-      const port = yield* closedPort
-      const env = {
-        SUPABASE_DB_URL: Redacted.value(url),
-        SUPABASE_MODE: "dev",
-        ENVIRONMENT: "test",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        LOG_LEVEL: "info"
-      }
+      const { env, port, receiver } = yield* tracedSetup
       const api = yield* startNode(["bin/api.js"], { ...env, PORT: String(port), DRAGONFLY_API_KEY: KEY })
       const ingest = yield* startNode(["bin/worker.js", "ingest"], { ...env, WORKER_IDLE_POLL_MS: "50" })
       const score = yield* startNode(["bin/worker.js", "score"], { ...env, WORKER_IDLE_POLL_MS: "50" })

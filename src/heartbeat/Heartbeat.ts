@@ -37,33 +37,18 @@ interface InFlightGauge {
   read?: () => number
 }
 
-const JOB_COUNTERS = {
-  processed: "dragonfly_jobs_completed_total",
-  failed: "dragonfly_jobs_failed_total",
-  deadLettered: "dragonfly_jobs_dead_lettered_total"
-} as const
-
-type JobCounts = Record<keyof typeof JOB_COUNTERS, Map<string, number>>
-
-/** Each job counter by queue, as the metrics hold it now. */
-const jobCounts = (): JobCounts => ({
-  processed: Metrics.counterBy(JOB_COUNTERS.processed, "queue"),
-  failed: Metrics.counterBy(JOB_COUNTERS.failed, "queue"),
-  deadLettered: Metrics.counterBy(JOB_COUNTERS.deadLettered, "queue")
-})
-
 /**
  * The stats, with the job counters read from the process's metrics (the series GET /metrics
  * serves): what this heartbeat's queues counted since it was created.
  */
-const statsOf = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, baseline: JobCounts) =>
+const statsOf = (stats: Ref.Ref<WorkerStats>, gauge: InFlightGauge, baseline: Metrics.JobCounts) =>
   Effect.map(Ref.get(stats), (s) => {
-    const now = jobCounts()
-    const since = (field: keyof JobCounts) =>
+    const now = Metrics.jobCountsByQueue()
+    const since = (field: keyof Metrics.JobCounts) =>
       s.queues.reduce((sum, queue) => sum + (now[field].get(queue) ?? 0) - (baseline[field].get(queue) ?? 0), 0)
     return {
       ...s,
-      processed: since("processed"),
+      processed: since("completed"),
       failed: since("failed"),
       deadLettered: since("deadLettered"),
       inFlight: gauge.read === undefined ? s.inFlight : gauge.read()
@@ -103,7 +88,7 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
     const stats = yield* Ref.make(initial)
     const gauge: InFlightGauge = {}
 
-    const read = statsOf(stats, gauge, jobCounts())
+    const read = statsOf(stats, gauge, Metrics.jobCountsByQueue())
     const write = Effect.fn("Heartbeat.write")(function*() {
       const s = yield* read
       yield* sql`
@@ -169,7 +154,7 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("heartbeat/Heartbeat"
     Heartbeat,
     Effect.map(Ref.make(initial), (stats) => {
       const gauge: InFlightGauge = {}
-      return Heartbeat.make(counters(stats, gauge, statsOf(stats, gauge, jobCounts()), Effect.void))
+      return Heartbeat.make(counters(stats, gauge, statsOf(stats, gauge, Metrics.jobCountsByQueue()), Effect.void))
     })
   )
 }

@@ -52,6 +52,9 @@ export interface QueueSampleRow {
   readonly rate_out: number | null
 }
 
+/** A silent worker is gone after this long at the latest (the default of `workers.worker_health`). */
+export const DEFAULT_GONE_MINUTES = 60
+
 /** Thresholds of `workers.worker_health`: silent this long is stale; gone, at the latest, after `goneMinutes`. */
 export interface HealthThresholds {
   readonly staleMinutes: number

@@ -39,18 +39,22 @@ const histogram = (name: string, description: string, boundaries: MetricBoundari
 
 /** 1 ms to about 2 minutes, doubling. */
 const SECONDS = MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 18 })
-/** 1 s to about 9 hours, doubling: how long a message waited. */
+/** 10 ms to about 6 hours, doubling: how long a message waited. */
 const WAIT_SECONDS = MetricBoundaries.exponential({ start: 0.01, factor: 2, count: 22 })
 const BATCH = MetricBoundaries.exponential({ start: 1, factor: 2, count: 10 })
 
-export const jobsStarted = counter("dragonfly_jobs_started_total", "Jobs whose handler started, by queue")
-export const jobsCompleted = counter("dragonfly_jobs_completed_total", "Jobs completed (committed with their ledger row), by queue")
-export const jobsFailed = counter("dragonfly_jobs_failed_total", "Attempts that failed, by queue")
-export const jobsRetried = counter("dragonfly_jobs_retried_total", "Failed attempts scheduled for another delivery, by queue")
-export const jobsDeadLettered = counter(
-  "dragonfly_jobs_dead_lettered_total",
-  "Messages dead-lettered, by source queue and reason"
+const JOBS_COMPLETED = "dragonfly_jobs_completed_total"
+const JOBS_FAILED = "dragonfly_jobs_failed_total"
+const JOBS_DEAD_LETTERED = "dragonfly_jobs_dead_lettered_total"
+
+export const jobsStarted = counter(
+  "dragonfly_jobs_started_total",
+  "Jobs taken from the queue and started (an invalid envelope included), by queue"
 )
+export const jobsCompleted = counter(JOBS_COMPLETED, "Jobs completed (committed with their ledger row), by queue")
+export const jobsFailed = counter(JOBS_FAILED, "Attempts that failed, by queue")
+export const jobsRetried = counter("dragonfly_jobs_retried_total", "Failed attempts scheduled for another delivery, by queue")
+export const jobsDeadLettered = counter(JOBS_DEAD_LETTERED, "Messages dead-lettered, by source queue and reason")
 export const jobDuration = histogram(
   "dragonfly_job_duration_seconds",
   "From a job's start to its commit, by queue",
@@ -86,15 +90,23 @@ export const queueDepth = gauge("dragonfly_queue_depth", "Messages in the queue 
 export const queueVisible = gauge("dragonfly_queue_visible", "Messages a worker could read now")
 export const queueOldestAge = gauge("dragonfly_queue_oldest_age_seconds", "Age of the oldest message in the queue")
 
-/** A counter's values summed by one label's value (series without that label left out). */
-export const counterBy = (name: string, label: string): Map<string, number> => {
-  const totals = new Map<string, number>()
+/** The job counters by queue (completed, failed, dead-lettered), from one reading of the registry. */
+export interface JobCounts {
+  readonly completed: ReadonlyMap<string, number>
+  readonly failed: ReadonlyMap<string, number>
+  readonly deadLettered: ReadonlyMap<string, number>
+}
+
+export const jobCountsByQueue = (): JobCounts => {
+  const counts = { completed: new Map<string, number>(), failed: new Map<string, number>(), deadLettered: new Map<string, number>() }
+  const byName = new Map([[JOBS_COMPLETED, counts.completed], [JOBS_FAILED, counts.failed], [JOBS_DEAD_LETTERED, counts.deadLettered]])
   for (const { metricKey, metricState } of Metric.unsafeSnapshot()) {
-    if (metricKey.name !== name || !MetricState.isCounterState(metricState)) continue
-    const value = metricKey.tags.find((tag) => tag.key === label)?.value
-    if (value !== undefined) totals.set(value, (totals.get(value) ?? 0) + Number(metricState.count))
+    const totals = byName.get(metricKey.name)
+    const queue = metricKey.tags.find((tag) => tag.key === "queue")?.value
+    if (totals === undefined || queue === undefined || !MetricState.isCounterState(metricState)) continue
+    totals.set(queue, (totals.get(queue) ?? 0) + Number(metricState.count))
   }
-  return totals
+  return counts
 }
 
 /** A queue's job recorders, built once per queue (the runtime updates them for every job). */

@@ -41,6 +41,7 @@ interface Job {
   submitted: boolean
   /** `performance.now()` when it started. */
   readonly began: number
+  readonly metrics: Metrics.QueueMetrics
 }
 
 /**
@@ -144,12 +145,13 @@ export const layer = (consumes: Consumes): Layer.Layer<
       })
 
     /** What the group commit said about a completion. */
-    const answer = (held: Held, attempt: number, began: number) => (result: SettleResult): Effect.Effect<void> => {
+    const answer = (job: Job, attempt: number) => (result: SettleResult): Effect.Effect<void> => {
+      const { held } = job.taken
       settling--
       wake()
       if (result._tag === "Settled") {
         leases.drop(held)
-        Metrics.forQueue(held.queue).completed((performance.now() - began) / 1000)
+        job.metrics.completed((performance.now() - job.began) / 1000)
         return result.duplicate ? Effect.logDebug("duplicate: already completed elsewhere") : Effect.void
       }
       return Effect.sync(() =>
@@ -178,7 +180,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         settling++
         return acknowledger.submit(
           writes === noWrites ? { _tag: "Complete", held, envelope } : { _tag: "Complete", held, envelope, writes },
-          answer(held, attempt, job.began)
+          answer(job, attempt)
         )
       })
 
@@ -253,10 +255,9 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     const start = (taken: Poller.Taken, alone: boolean) => {
       const began = performance.now()
-      const job: Job = { taken, submitted: false, began }
-      const metrics = Metrics.forQueue(taken.held.queue)
-      metrics.started()
-      metrics.waited((Date.now() - taken.held.message.enqueuedAt.getTime()) / 1000)
+      const job: Job = { taken, submitted: false, began, metrics: Metrics.forQueue(taken.held.queue) }
+      job.metrics.started()
+      job.metrics.waited((Date.now() - taken.held.message.enqueuedAt.getTime()) / 1000)
       running++
       started++
       if (alone) aloneRunning = true

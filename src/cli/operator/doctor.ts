@@ -5,7 +5,7 @@ import { DatabaseConfig, loadSections, LoggingConfig, WorkerConfig } from "../..
 import * as Database from "../../db/Database.js"
 import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { databaseChecks } from "../../monitoring/DatabaseChecks.js"
-import { Monitoring } from "../../monitoring/Monitoring.js"
+import { DEFAULT_GONE_MINUTES, Monitoring } from "../../monitoring/Monitoring.js"
 import { Catalog, catalogQueues, isConsumedBy } from "../../queue/catalog.js"
 import { missingCatalogQueues } from "../../queue/CatalogQueues.js"
 import { DiscordLive, operatorServices } from "./layers.js"
@@ -29,7 +29,6 @@ interface Finding {
 
 const MARK: Record<Outcome, string> = { ok: "✓", warn: "!", fail: "✗" }
 const STALE_MINUTES = 5
-const GONE_MINUTES = 60
 const RECENT_HOURS = 24
 
 const print = (finding: Finding) =>
@@ -73,7 +72,7 @@ const databaseFindings = Effect.gen(function*() {
 
   const monitoring = yield* Monitoring
   const [workers, queues] = yield* Effect.all([
-    monitoring.health({ staleMinutes: STALE_MINUTES, goneMinutes: GONE_MINUTES }),
+    monitoring.health({ staleMinutes: STALE_MINUTES, goneMinutes: DEFAULT_GONE_MINUTES }),
     monitoring.queues()
   ])
   const stale = workers.filter((worker) => worker.health === "stale")

@@ -2,7 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option, Ref } from "effect"
 import { Alert, Discord, DiscordNotConfigured } from "../../alerts/index.js"
 import { WorkerConfig } from "../../config/index.js"
-import { Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
+import { DEFAULT_GONE_MINUTES, Monitoring, type WorkerHealthRow } from "../../monitoring/Monitoring.js"
 import { DiscordLive, OperatorLive } from "./layers.js"
 import { age, table } from "./table.js"
 import { failureMessage, repeatEvery, watchOptions } from "./watch.js"
@@ -82,7 +82,7 @@ const staleMinutes = Options.integer("stale-minutes").pipe(
   Options.withDescription("A worker not stopped whose last heartbeat is older than this is stale")
 )
 export const goneMinutes = Options.integer("gone-minutes").pipe(
-  Options.withDefault(60),
+  Options.withDefault(DEFAULT_GONE_MINUTES),
   Options.withDescription(
     "A silent worker is gone (not stale) once its process holds no database session, a newer one replaced it, or after this long"
   )
