@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
+import { ImportBatches } from "../src/domain/imports/index.js"
 import * as ApiTest from "./support/api.js"
 import { authorized, raw } from "./support/api.js"
 import { eventually, ORG, recordedAlerts, serviceWorker } from "./support/runtime.js"
@@ -58,4 +59,40 @@ describe("API: import batches", () => {
         const bad = yield* raw(`/v1/batches/not-a-uuid?org_id=${ORG}`, { headers: authorized() })
         assert.strictEqual(bad.status, 400)
       }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(ApiTest.layer(), recordedAlerts))), 60_000)
+})
+
+describe("API: the list of import batches", () => {
+  it.scoped("newest first, across organisations unless one is named, by status", () =>
+    Effect.gen(function*() {
+      const batches = yield* ImportBatches
+      const otherOrg = randomUUID()
+      const begin = (orgId: string, source: string) =>
+        batches.begin({
+          id: randomUUID(),
+          orgId,
+          source,
+          layout: "generic",
+          filePath: `uploads/${source}.csv`,
+          expectedRowCount: null,
+          queueName: "ingest_csv"
+        })
+      const first = yield* begin(ORG, "first")
+      const second = yield* begin(otherOrg, "second")
+      yield* batches.finish(first.id, "completed", [])
+      const client = yield* ApiTest.client()
+
+      const all = yield* client.batches.list({ urlParams: {} })
+      assert.deepStrictEqual(all.batches.map((b) => [b.batch_id, b.org_id, b.status]), [
+        [second.id, otherOrg, "running"],
+        [first.id, ORG, "completed"]
+      ])
+      const ours = yield* client.batches.list({ urlParams: { org_id: ORG } })
+      assert.deepStrictEqual(ours.batches.map((b) => b.batch_id), [first.id])
+      const running = yield* client.batches.list({ urlParams: { status: "running" } })
+      assert.deepStrictEqual(running.batches.map((b) => b.batch_id), [second.id])
+      const one = yield* client.batches.list({ urlParams: { limit: 1 } })
+      assert.deepStrictEqual(one.batches.map((b) => b.batch_id), [second.id])
+      const bad = yield* raw("/v1/batches?status=lost", { headers: authorized() })
+      assert.strictEqual(bad.status, 400)
+    }).pipe(Effect.provide(ImportBatches.Default.pipe(Layer.provideMerge(ApiTest.layer())))))
 })

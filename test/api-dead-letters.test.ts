@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
 import { BulkReplayRequest } from "../src/api/schemas.js"
 import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import * as ApiTest from "./support/api.js"
@@ -176,5 +178,90 @@ describe("API: dead letters", () => {
       assert.strictEqual(yield* count(`SELECT count(*) AS n FROM pgmq.q_probe_main`), 3)
       const left = yield* client.deadLetters.list({ urlParams: {} })
       assert.deepStrictEqual(left.dead_letters.map((x) => x.reason), ["invalid_envelope"])
+    })))
+})
+
+describe("API: dead-letter groups and the replay audit trail", () => {
+  const failure = (message: string) => ({ tag: "Retryable", message })
+
+  it.scoped("an error's signature takes out what varies from job to job, and only that", () =>
+    fresh(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const signature = (tag: string, message: string) =>
+        Effect.map(sql<{ readonly s: string }>`SELECT workers.error_signature(${tag}, ${message}) AS s`, (rows) => rows[0]!.s)
+      assert.strictEqual(
+        yield* signature("Retryable", `upstream 503 for job ${randomUUID()} at 2026-11-28T10:00:00.123Z`),
+        "Retryable: upstream <n> for job <uuid> at <time>"
+      )
+      assert.strictEqual(
+        yield* signature("InvalidEnvelope", `["org_id"]\n  └─ Expected UUID, actual "not-a-uuid"`),
+        `InvalidEnvelope: ["org_id"] └─ Expected UUID, actual <value>`
+      )
+      assert.strictEqual(yield* signature("Timeout", "trace 4bf92f3577b34da6a3ce929d0e0e4736 took 30.5s"), "Timeout: trace <hex> took <n>s")
+      // A digit inside a word is part of the word (a queue name, say).
+      assert.strictEqual(yield* signature("", "queue probe2 is gone"), "Unknown: queue probe2 is gone")
+    })))
+
+  it.scoped("groups: pending dead letters by source queue, reason and signature, the largest first", () =>
+    fresh(Effect.gen(function*() {
+      const outage = yield* Effect.forEach([500, 502, 503], (status) =>
+        deadLetter({ error: failure(`upstream ${status} for job ${randomUUID()}`) }))
+      yield* Effect.forEach([1, 2], () => deadLetter({ error: failure("upstream down") }))
+      yield* deadLetter({ source_queue: "score_collectability", error: failure("upstream down") })
+      const client = yield* ApiTest.client()
+
+      const { groups, pending } = yield* client.deadLetters.groups({ urlParams: {} })
+      assert.strictEqual(pending, 6)
+      assert.deepStrictEqual(
+        groups.map((g) => [g.source_queue, g.reason, g.signature, g.dead_letters]),
+        [
+          ["probe_main", "max_attempts_exceeded", "Retryable: upstream <n> for job <uuid>", 3],
+          ["probe_main", "max_attempts_exceeded", "Retryable: upstream down", 2],
+          ["score_collectability", "max_attempts_exceeded", "Retryable: upstream down", 1]
+        ]
+      )
+      assert.strictEqual(groups[0]!.newest_id, outage[2]!.id)
+      assert.strictEqual(groups[0]!.newest_error, outage[2]!.record.error.message)
+      const top = yield* client.deadLetters.groups({ urlParams: { limit: 1 } })
+      assert.deepStrictEqual([top.groups.length, top.pending], [1, 3])
+    })))
+
+  it.scoped("a group is listed and replayed by its fields; the audit trail shows each replay with its dead letter", () =>
+    fresh(Effect.gen(function*() {
+      const outage = yield* Effect.forEach([500, 502, 503], (status) =>
+        deadLetter({ error: failure(`upstream ${status} for job ${randomUUID()}`) }))
+      const other = yield* deadLetter({ error: failure("upstream down") })
+      const client = yield* ApiTest.client()
+      const group = (yield* client.deadLetters.groups({ urlParams: {} })).groups[0]!
+      const filter = { source_queue: group.source_queue, reason: group.reason, signature: group.signature }
+
+      const listed = yield* client.deadLetters.list({ urlParams: filter })
+      assert.deepStrictEqual(listed.dead_letters.map((x) => x.id), outage.map((x) => x.id).reverse())
+      const dry = yield* client.deadLetters.replayMany({ payload: new BulkReplayRequest({ filter }) })
+      assert.deepStrictEqual([dry.matched, dry.replayed.length], [3, 0])
+      const run = yield* client.deadLetters.replayMany({ payload: { filter, dry_run: false, limit: 100, ...author } })
+      assert.deepStrictEqual(run.replayed.map((r) => r.dead_letter_id), outage.map((x) => x.id))
+      assert.strictEqual(yield* count(`SELECT count(*) AS n FROM pgmq.q_probe_main`), 3)
+
+      const left = yield* client.deadLetters.groups({ urlParams: {} })
+      assert.deepStrictEqual(left.groups.map((g) => [g.signature, g.dead_letters]), [["Retryable: upstream down", 1]])
+      const resolved = yield* client.deadLetters.list({ urlParams: { ...filter, state: "resolved" } })
+      assert.deepStrictEqual(resolved.dead_letters.map((x) => [x.id, x.state]), outage.map((x) => [x.id, "replayed"]).reverse())
+
+      yield* client.deadLetters.replay({ path: { id: other.id }, payload: { replayed_by: "second@dragonfly.law", reason: "one more" } })
+      const trail = yield* client.deadLetters.replays({ urlParams: {} })
+      assert.deepStrictEqual(
+        trail.replays.map((r) => [r.dead_letter_id, r.replayed_by, r.signature]),
+        [
+          [other.id, "second@dragonfly.law", "Retryable: upstream down"],
+          ...outage.map((x) => [x.id, author.replayed_by, group.signature]).reverse()
+        ]
+      )
+      assert.strictEqual(trail.replays[0]!.dead_letter_reason, "max_attempts_exceeded")
+      assert.strictEqual(trail.replays[1]!.error, outage[2]!.record.error.message)
+      const byAuthor = yield* client.deadLetters.replays({ urlParams: { replayed_by: "second@dragonfly.law" } })
+      assert.deepStrictEqual(byAuthor.replays.map((r) => r.dead_letter_id), [other.id])
+      const limited = yield* client.deadLetters.replays({ urlParams: { limit: 2 } })
+      assert.lengthOf(limited.replays, 2)
     })))
 })

@@ -21,12 +21,16 @@ import {
 import {
   BatchEnqueued,
   BatchEnqueueRequest,
+  BatchList,
+  BatchListParams,
   BatchParams,
   BatchView,
   BulkReplayRequest,
   BulkReplayResult,
   DatabaseHealthy,
   DatabaseUnhealthy,
+  DeadLetterGroupParams,
+  DeadLetterGroups,
   DeadLetterId,
   DeadLetterListParams,
   DeadLetterPage,
@@ -61,6 +65,8 @@ import {
   QueuePeekParams,
   Replay,
   ReplayRequest,
+  ReplayTrail,
+  ReplayTrailParams,
   UploadBody,
   UploadCreated,
   UploadExisting,
@@ -174,7 +180,23 @@ export class DeadLettersGroup extends HttpApiGroup.make("deadLetters")
       .setUrlParams(DeadLetterListParams)
       .addSuccess(DeadLetterPage)
       .addError(BadRequest)
-      .annotate(OpenApi.Description, "Newest first; filter by source queue, reason and time; page with `cursor`")
+      .annotate(OpenApi.Description, "Newest first; filter by source queue, reason, signature and time; page with `cursor`")
+  )
+  .add(
+    HttpApiEndpoint.get("groups", "/v1/dead-letters/groups")
+      .setUrlParams(DeadLetterGroupParams)
+      .addSuccess(DeadLetterGroups)
+      .annotate(
+        OpenApi.Description,
+        "The pending dead letters grouped by source queue, reason and error signature, the largest groups first; " +
+          "a group's messages are listed, and replayed, with its three fields as the filter"
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("replays", "/v1/dead-letters/replays")
+      .setUrlParams(ReplayTrailParams)
+      .addSuccess(ReplayTrail)
+      .annotate(OpenApi.Description, "The audit trail of replays, newest first: who, why, when, and what the dead letter said")
   )
   .add(
     HttpApiEndpoint.post("replayMany", "/v1/dead-letters/replay")
@@ -227,6 +249,12 @@ export class UploadsGroup extends HttpApiGroup.make("uploads")
 {}
 
 export class BatchesGroup extends HttpApiGroup.make("batches")
+  .add(
+    HttpApiEndpoint.get("list", "/v1/batches")
+      .setUrlParams(BatchListParams)
+      .addSuccess(BatchList)
+      .annotate(OpenApi.Description, "Import batches, newest first: every organisation's unless `org_id` is given")
+  )
   .add(
     HttpApiEndpoint.get("get", "/v1/batches/:id")
       .setPath(Schema.Struct({ id: Uuid }))

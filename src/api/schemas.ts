@@ -1,8 +1,14 @@
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as Multipart from "@effect/platform/Multipart"
 import { JSONSchema, Schema } from "effect"
-import { type DeadLetterEntry, DeadLetterStates, type ReplayRecord } from "../deadletter/DeadLetters.js"
-import type { Batch } from "../domain/imports/index.js"
+import {
+  type DeadLetterEntry,
+  type DeadLetterGroup,
+  DeadLetterStates,
+  type ReplayAudit,
+  type ReplayRecord
+} from "../deadletter/DeadLetters.js"
+import { type Batch, BatchStatuses } from "../domain/imports/index.js"
 import { JobEnvelope } from "../envelope/index.js"
 import { JobStates } from "../jobs/JobRequests.js"
 
@@ -313,7 +319,10 @@ const DeadLetterFilterFields = {
   source_queue: Schema.optional(Schema.String),
   reason: Schema.optional(Schema.String),
   since: Schema.optional(Schema.Date).annotations({ description: "dead-lettered at or after (ISO 8601)" }),
-  until: Schema.optional(Schema.Date).annotations({ description: "dead-lettered before (ISO 8601)" })
+  until: Schema.optional(Schema.Date).annotations({ description: "dead-lettered before (ISO 8601)" }),
+  signature: Schema.optional(Schema.String).annotations({
+    description: "the error's signature, as `GET /v1/dead-letters/groups` shows it"
+  })
 }
 
 export const DeadLetterFilter = Schema.Struct(DeadLetterFilterFields)
@@ -344,6 +353,65 @@ export class BulkReplayRequest extends Schema.Class<BulkReplayRequest>("BulkRepl
   replayed_by: Schema.optional(NonEmpty).annotations({ description: "required unless dry_run" }),
   reason: Schema.optional(NonEmpty).annotations({ description: "required unless dry_run" })
 }) {}
+
+export class DeadLetterGroupView extends Schema.Class<DeadLetterGroupView>("DeadLetterGroup")({
+  source_queue: Schema.String,
+  reason: Schema.String,
+  signature: Schema.String.annotations({
+    description: "the error's tag and message with what varies from job to job (ids, times, numbers, values) taken out"
+  }),
+  dead_letters: Schema.Number.annotations({ description: "pending dead letters in the group" }),
+  first_dead_lettered_at: Timestamp,
+  last_dead_lettered_at: Timestamp,
+  newest_id: Schema.Number,
+  newest_error: Schema.String.annotations({ description: "the newest one's error message, as it was" })
+}) {
+  static readonly fromGroup = (group: DeadLetterGroup) =>
+    new DeadLetterGroupView({
+      source_queue: group.sourceQueue,
+      reason: group.reason,
+      signature: group.signature,
+      dead_letters: group.deadLetters,
+      first_dead_lettered_at: group.firstDeadLetteredAt,
+      last_dead_lettered_at: group.lastDeadLetteredAt,
+      newest_id: group.newestId,
+      newest_error: group.newestError
+    })
+}
+
+export class DeadLetterGroups extends Schema.Class<DeadLetterGroups>("DeadLetterGroups")({
+  groups: Schema.Array(DeadLetterGroupView),
+  pending: Schema.Number.annotations({ description: "pending dead letters in the groups listed" })
+}) {}
+
+export const DeadLetterGroupParams = Schema.Struct({
+  limit: Schema.optional(IntFromString.pipe(Schema.between(1, 500))).annotations({ description: "default 100 groups" })
+})
+
+export class ReplayAuditView extends Schema.Class<ReplayAuditView>("ReplayAudit")({
+  ...Replay.fields,
+  dead_letter_reason: Schema.NullOr(Schema.String),
+  signature: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String).annotations({ description: "the dead letter's error message" })
+}) {
+  static readonly fromAudit = (audit: ReplayAudit) =>
+    new ReplayAuditView({
+      ...Replay.fromRecord(audit),
+      dead_letter_reason: audit.deadLetterReason,
+      signature: audit.signature,
+      error: audit.error
+    })
+}
+
+export class ReplayTrail extends Schema.Class<ReplayTrail>("ReplayTrail")({
+  replays: Schema.Array(ReplayAuditView)
+}) {}
+
+export const ReplayTrailParams = Schema.Struct({
+  source_queue: Schema.optional(Schema.String),
+  replayed_by: Schema.optional(Schema.String),
+  limit: Schema.optional(IntFromString.pipe(Schema.between(1, 500))).annotations({ description: "default 50, newest first" })
+})
 
 export class BulkReplayResult extends Schema.Class<BulkReplayResult>("BulkReplayResult")({
   dry_run: Schema.Boolean,
@@ -456,6 +524,12 @@ export const BatchParams = Schema.Struct({
   org_id: Uuid.annotations({ description: "the organisation the batch belongs to" })
 })
 
+export const BatchListParams = Schema.Struct({
+  org_id: Schema.optional(Uuid).annotations({ description: "one organisation's batches (default: every organisation's)" }),
+  status: Schema.optional(Schema.Literal(...BatchStatuses)),
+  limit: Schema.optional(IntFromString.pipe(Schema.between(1, 500))).annotations({ description: "default 50, newest first" })
+})
+
 export const QuarantineParams = Schema.Struct({
   org_id: Uuid.annotations({ description: "the organisation the batch belongs to" }),
   after: Schema.optional(IntFromString.pipe(Schema.nonNegative())).annotations({
@@ -511,6 +585,10 @@ export const batchView = (batch: Batch) =>
     updated_at: batch.updatedAt,
     finished_at: batch.finishedAt
   })
+
+export class BatchList extends Schema.Class<BatchList>("BatchList")({
+  batches: Schema.Array(BatchView)
+}) {}
 
 export class QuarantinedRowView extends Schema.Class<QuarantinedRowView>("QuarantinedRow")({
   row_number: Schema.Number.annotations({ description: "1 = the first row after the header" }),

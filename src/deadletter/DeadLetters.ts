@@ -37,6 +37,27 @@ export interface DeadLetterQuery {
   readonly reason?: string | undefined
   readonly since?: Date | undefined
   readonly until?: Date | undefined
+  /** The error's signature (`workers.error_signature`), as a group shows it. */
+  readonly signature?: string | undefined
+}
+
+/** Pending dead letters alike: one source queue, reason and error signature. */
+export interface DeadLetterGroup {
+  readonly sourceQueue: string
+  readonly reason: string
+  readonly signature: string
+  readonly deadLetters: number
+  readonly firstDeadLetteredAt: Date
+  readonly lastDeadLetteredAt: Date
+  readonly newestId: number
+  readonly newestError: string
+}
+
+/** A replay in the audit trail, with what its dead letter said. */
+export interface ReplayAudit extends ReplayRecord {
+  readonly deadLetterReason: string | null
+  readonly signature: string | null
+  readonly error: string | null
 }
 
 export interface Page {
@@ -82,6 +103,23 @@ interface ReplayRow {
   readonly replayed_at: Date
   readonly replayed_by: string
   readonly reason: string
+}
+
+interface GroupRow {
+  readonly source_queue: string
+  readonly reason: string
+  readonly signature: string
+  readonly dead_letters: string
+  readonly first_dead_lettered_at: Date
+  readonly last_dead_lettered_at: Date
+  readonly newest_id: string
+  readonly newest_error: string | null
+}
+
+interface ReplayAuditRow extends ReplayRow {
+  readonly dead_letter_reason: string | null
+  readonly signature: string | null
+  readonly error: string | null
 }
 
 const toReplay = (row: ReplayRow): ReplayRecord => ({
@@ -152,16 +190,21 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
           }
         }))
 
-    const filterOf = (query: DeadLetterQuery): MessageFilter => {
-      const contains: Record<string, string> = {}
-      if (query.sourceQueue !== undefined) contains["source_queue"] = query.sourceQueue
-      if (query.reason !== undefined) contains["reason"] = query.reason
-      return {
-        ...(Object.keys(contains).length > 0 ? { contains } : {}),
-        ...(query.since !== undefined ? { enqueuedFrom: query.since } : {}),
-        ...(query.until !== undefined ? { enqueuedBefore: query.until } : {})
-      }
-    }
+    /** The query as a filter of the dead-letter queue (`archived`: of its archive). */
+    const filterOf = (query: DeadLetterQuery, archived = false) =>
+      Effect.gen(function*() {
+        const contains: Record<string, string> = {}
+        if (query.sourceQueue !== undefined) contains["source_queue"] = query.sourceQueue
+        if (query.reason !== undefined) contains["reason"] = query.reason
+        const withSignature = query.signature === undefined ? [] : yield* sql<{ readonly id: string }>`
+          SELECT id::text FROM workers.dead_letter_ids_with_signature(${query.signature}, ${archived}) AS id`
+        return {
+          ...(Object.keys(contains).length > 0 ? { contains } : {}),
+          ...(query.signature !== undefined ? { msgIds: withSignature.map((row) => Number(row.id) as MessageId) } : {}),
+          ...(query.since !== undefined ? { enqueuedFrom: query.since } : {}),
+          ...(query.until !== undefined ? { enqueuedBefore: query.until } : {})
+        } satisfies MessageFilter
+      })
 
     /** Newest first; `resolved` lists those replayed or archived. */
     const list = Effect.fn("DeadLetters.list")(function*(
@@ -169,7 +212,7 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
       options: { readonly resolved: boolean; readonly cursor?: number | undefined; readonly limit: number }
     ) {
       const filter: MessageFilter = {
-        ...filterOf(query),
+        ...(yield* filterOf(query, options.resolved)),
         newestFirst: true,
         limit: options.limit + 1,
         ...(options.cursor !== undefined ? { after: options.cursor as MessageId } : {})
@@ -253,7 +296,7 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
 
     /** How many pending dead letters match. */
     const count = Effect.fn("DeadLetters.count")(function*(query: DeadLetterQuery) {
-      return yield* pgmq.count(DEAD_LETTER_QUEUE, filterOf(query))
+      return yield* pgmq.count(DEAD_LETTER_QUEUE, yield* filterOf(query))
     }, Effect.orDie)
 
     /**
@@ -263,7 +306,7 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
     const replayMatching = Effect.fn("DeadLetters.replayMatching")(
       function*(query: DeadLetterQuery, limit: number, author: ReplayAuthor) {
         return yield* sql.withTransaction(Effect.gen(function*() {
-          const messages = yield* pgmq.find(DEAD_LETTER_QUEUE, { ...filterOf(query), limit, lock: "skip" })
+          const messages = yield* pgmq.find(DEAD_LETTER_QUEUE, { ...(yield* filterOf(query)), limit, lock: "skip" })
           const locked = yield* Effect.forEach(messages, (message) =>
             Effect.option(replayable(message.msgId, message.message)))
           return yield* replayLocked(locked.flatMap(Option.toArray), author)
@@ -272,7 +315,48 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
       Effect.orDie
     )
 
-    return { list, get, replay, count, replayMatching } as const
+    /** The pending dead letters by source queue, reason and error signature, the largest groups first. */
+    const groups = Effect.fn("DeadLetters.groups")(function*(limit: number) {
+      const rows = yield* sql<GroupRow>`
+        SELECT source_queue, reason, signature, dead_letters::text, first_dead_lettered_at, last_dead_lettered_at,
+               newest_id::text, newest_error
+        FROM workers.v_dead_letter_groups
+        ORDER BY dead_letters DESC, last_dead_lettered_at DESC, source_queue, reason, signature
+        LIMIT ${limit}`
+      return rows.map((row): DeadLetterGroup => ({
+        sourceQueue: row.source_queue,
+        reason: row.reason,
+        signature: row.signature,
+        deadLetters: Number(row.dead_letters),
+        firstDeadLetteredAt: row.first_dead_lettered_at,
+        lastDeadLetteredAt: row.last_dead_lettered_at,
+        newestId: Number(row.newest_id),
+        newestError: row.newest_error ?? ""
+      }))
+    }, Effect.orDie)
+
+    /** The audit trail: the latest replays first. */
+    const replays = Effect.fn("DeadLetters.replays")(function*(
+      query: { readonly sourceQueue?: string | undefined; readonly replayedBy?: string | undefined },
+      limit: number
+    ) {
+      const where = [sql`true`]
+      if (query.sourceQueue !== undefined) where.push(sql`source_queue = ${query.sourceQueue}`)
+      if (query.replayedBy !== undefined) where.push(sql`replayed_by = ${query.replayedBy}`)
+      const rows = yield* sql<ReplayAuditRow>`
+        SELECT dead_letter_msg_id::text, source_queue, new_msg_id::text, job_id::text, replayed_at, replayed_by, reason,
+               dead_letter_reason, signature, error
+        FROM workers.v_dead_letter_replays WHERE ${sql.and(where)}
+        ORDER BY replayed_at DESC, dead_letter_msg_id DESC LIMIT ${limit}`
+      return rows.map((row): ReplayAudit => ({
+        ...toReplay(row),
+        deadLetterReason: row.dead_letter_reason,
+        signature: row.signature,
+        error: row.error
+      }))
+    }, Effect.orDie)
+
+    return { list, get, replay, count, replayMatching, groups, replays } as const
   }),
   dependencies: [QueueDirectory.Default]
 }) {}

@@ -3,9 +3,10 @@ import { Effect, Option } from "effect"
 import { ImportBatches } from "../../domain/imports/index.js"
 import { Api } from "../Api.js"
 import { NotFound } from "../errors.js"
-import { batchView, QuarantinedRowView, QuarantinePage } from "../schemas.js"
+import { BatchList, batchView, QuarantinedRowView, QuarantinePage } from "../schemas.js"
 
 const DEFAULT_PAGE = 100
+const DEFAULT_BATCHES = 50
 
 export const BatchesLive = HttpApiBuilder.group(Api, "batches", (handlers) =>
   Effect.gen(function*() {
@@ -21,6 +22,11 @@ export const BatchesLive = HttpApiBuilder.group(Api, "batches", (handlers) =>
         Effect.mapError(() => new NotFound({ message: `no batch ${id} in organisation ${orgId}` }))
       )
     return handlers
+      .handle("list", ({ urlParams }) =>
+        batches.recent({ orgId: urlParams.org_id, status: urlParams.status }, urlParams.limit ?? DEFAULT_BATCHES).pipe(
+          Effect.orDie,
+          Effect.map((found) => new BatchList({ batches: found.map(batchView) }))
+        ))
       .handle("get", ({ path, urlParams }) => Effect.map(find(path.id, urlParams.org_id), batchView))
       .handle("quarantine", ({ path, urlParams }) =>
         Effect.gen(function*() {

@@ -3,16 +3,33 @@ import { Effect } from "effect"
 import { DeadLetters } from "../../deadletter/DeadLetters.js"
 import { Api } from "../Api.js"
 import { BadRequest, Conflict, NotFound } from "../errors.js"
-import { BulkReplayResult, DeadLetterPage, DeadLetterView, Replay } from "../schemas.js"
+import {
+  BulkReplayResult,
+  DeadLetterGroups,
+  DeadLetterGroupView,
+  DeadLetterPage,
+  DeadLetterView,
+  Replay,
+  ReplayAuditView,
+  ReplayTrail
+} from "../schemas.js"
 
 const DEFAULT_PAGE = 50
+const DEFAULT_GROUPS = 100
 
 const query = (filter: {
   readonly source_queue?: string | undefined
   readonly reason?: string | undefined
   readonly since?: Date | undefined
   readonly until?: Date | undefined
-}) => ({ sourceQueue: filter.source_queue, reason: filter.reason, since: filter.since, until: filter.until })
+  readonly signature?: string | undefined
+}) => ({
+  sourceQueue: filter.source_queue,
+  reason: filter.reason,
+  since: filter.since,
+  until: filter.until,
+  signature: filter.signature
+})
 
 export const DeadLettersLive = HttpApiBuilder.group(Api, "deadLetters", (handlers) =>
   Effect.gen(function*() {
@@ -34,6 +51,20 @@ export const DeadLettersLive = HttpApiBuilder.group(Api, "deadLetters", (handler
             next_cursor: page.nextCursor === null ? null : String(page.nextCursor)
           })
         }))
+      .handle("groups", ({ urlParams }) =>
+        Effect.map(deadLetters.groups(urlParams.limit ?? DEFAULT_GROUPS), (groups) =>
+          new DeadLetterGroups({
+            groups: groups.map(DeadLetterGroupView.fromGroup),
+            pending: groups.reduce((sum, group) => sum + group.deadLetters, 0)
+          })))
+      .handle("replays", ({ urlParams }) =>
+        Effect.map(
+          deadLetters.replays(
+            { sourceQueue: urlParams.source_queue, replayedBy: urlParams.replayed_by },
+            urlParams.limit ?? DEFAULT_PAGE
+          ),
+          (replays) => new ReplayTrail({ replays: replays.map(ReplayAuditView.fromAudit) })
+        ))
       .handle("get", ({ path }) =>
         deadLetters.get(path.id).pipe(
           Effect.map(DeadLetterView.fromEntry),

@@ -16,6 +16,7 @@ import awaitMessages from "./0013_await_messages.js"
 import probeOut from "./0014_probe_out.js"
 import workerGone from "./0015_worker_gone.js"
 import queueSamples from "./0016_queue_samples.js"
+import dashboard from "./0017_dashboard.js"
 
 /** Every migration, by `<id>_<name>`; ids only ever grow. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -34,7 +35,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0013_await_messages": awaitMessages,
   "0014_probe_out": probeOut,
   "0015_worker_gone": workerGone,
-  "0016_queue_samples": queueSamples
+  "0016_queue_samples": queueSamples,
+  "0017_dashboard": dashboard
 }
 
 export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))

@@ -153,6 +153,20 @@ export class ImportBatches extends Effect.Service<ImportBatches>()("imports/Impo
       return yield* Effect.orDie(decodeBatches(rows))
     })
 
+    /** The latest batches first, of one organisation or all, of one status or all. */
+    const recent = Effect.fn("ImportBatches.recent")(function*(
+      query: { readonly orgId?: string | undefined; readonly status?: BatchStatus | undefined },
+      limit: number
+    ) {
+      const where = [sql`true`]
+      if (query.orgId !== undefined) where.push(sql`org_id = ${query.orgId}::uuid`)
+      if (query.status !== undefined) where.push(sql`status = ${query.status}`)
+      const rows = yield* sql`
+        SELECT ${columns} FROM dragonfly.import_batches WHERE ${sql.and(where)}
+        ORDER BY started_at DESC, id LIMIT ${limit}`
+      return yield* Effect.orDie(decodeBatches(rows))
+    })
+
     /** Quarantined rows in row order, after `afterRow`, at most `limit`. */
     const quarantine = Effect.fn("ImportBatches.quarantine")(function*(batchId: string, afterRow: number, limit: number) {
       const rows = yield* sql`
@@ -169,6 +183,6 @@ export class ImportBatches extends Effect.Service<ImportBatches>()("imports/Impo
       return rows.map((row) => row.plaintiff_id)
     })
 
-    return { begin, commitChunk, finish, get, running, quarantine, touchedPlaintiffs } as const
+    return { begin, commitChunk, finish, get, running, recent, quarantine, touchedPlaintiffs } as const
   })
 }) {}
