@@ -15,6 +15,7 @@ import { PgmqQueue } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Authentication.js"
+import * as Dashboard from "./dashboard/Dashboard.js"
 import { BatchesLive } from "./handlers/Batches.js"
 import { CommsLive } from "./handlers/Comms.js"
 import { DeadLettersLive } from "./handlers/DeadLetters.js"
@@ -49,7 +50,7 @@ const Services = Layer.mergeAll(
 /**
  * The API, served on the `HttpServer` the caller provides (NodeHttpServer in production, port 0
  * in tests), with the SqlClient and ApiConfig it provides: the endpoints, /openapi.json, /docs,
- * and the middleware of `http.ts`.
+ * the dashboard, and the middleware of `http.ts`.
  */
 export const layer = (limits: Limits = defaultLimits) =>
   Layer.unwrapEffect(Effect.map(ApiConfig, (config) => {
@@ -78,6 +79,7 @@ export const layer = (limits: Limits = defaultLimits) =>
       Layer.provide(Draining),
       Layer.provide(HttpApiBuilder.middleware(apiMiddleware(limits))),
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(Dashboard.layer),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(ApiLive),
       Layer.provide(Services)

@@ -1,5 +1,6 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import { Api } from "./Api.js"
+import { DASHBOARD_PATHS } from "./dashboard/Dashboard.js"
 
 interface Route {
   readonly method: string
@@ -22,7 +23,7 @@ const routes: ReadonlyArray<Route> = (() => {
   return found
 })()
 
-const OTHER_PATHS = new Set(["/docs", "/openapi.json"])
+const OTHER_PATHS = new Set(["/docs", "/openapi.json", ...DASHBOARD_PATHS])
 
 /** The route a request matched, as a metric label: its path template, never the ids in it. */
 export const routeOf = (method: string, path: string) =>

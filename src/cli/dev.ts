@@ -145,7 +145,7 @@ export const devCommand = Command.make("dev", { dataDir, port, apiPort, noSeed }
       if (service.name === "api") yield* untilListening(api.port, service.exited)
     }
     yield* Console.log(
-      `  api url     http://127.0.0.1:${api.port}  (docs: /docs; key ${masked(api.key)} ${api.source})`
+      `  api url     http://127.0.0.1:${api.port}  (docs: /docs; dashboard: /dashboard; key ${masked(api.key)} ${api.source})`
     )
     yield* Console.log(`  outbox      ${outboxDir}  (what the comms worker would have sent)`)
     yield* Effect.acquireRelease(
