@@ -347,4 +347,138 @@ describe("API: jobs", () => {
         assert.strictEqual(unknown.status, 404)
       }))
   })
+
+  layer(ApiTest.layer(), { excludeTestServices: true })("refusals at the door", (it) => {
+    /** The deployment guide's first envelope, verbatim: valid, but its payload is not one the score worker takes. */
+    const guideExample = () => ({
+      job_id: randomUUID(),
+      trace_id: "660e8400-e29b-41d4-a716-446655440001",
+      org_id: ORG,
+      idempotency_key: randomUUID(),
+      entity_type: "plaintiff",
+      entity_id: "12345",
+      attempt: 1,
+      created_at: "2026-01-06T12:00:00Z",
+      payload: { action: "score_collectability", priority: "high" }
+    })
+    const post = (path: string, body: string, contentType?: string) =>
+      raw(path, {
+        method: "POST",
+        headers: authorized(contentType === undefined ? {} : { "content-type": contentType }),
+        body: new TextEncoder().encode(body)
+      })
+    const scoreMessages = count(`SELECT count(*) AS n FROM pgmq.q_score_collectability`)
+
+    it.effect("a payload the queue's service would refuse is a 422 naming each problem, and nothing is sent", () =>
+      Effect.gen(function*() {
+        const refused = yield* post("/v1/jobs/score_collectability", JSON.stringify(guideExample()), "application/json")
+        assert.strictEqual(refused.status, 422)
+        assert.deepStrictEqual(refused.json, {
+          _tag: "InvalidPayload",
+          problems: [{ field: "payload.action", problem: `Expected "compute_collectability", actual "score_collectability"` }]
+        })
+        assert.strictEqual(yield* scoreMessages, 0)
+        const fixed = { ...guideExample(), payload: { action: "compute_collectability" } }
+        const accepted = yield* post("/v1/jobs/score_collectability", JSON.stringify(fixed), "application/json")
+        assert.strictEqual(accepted.status, 202)
+        assert.strictEqual(yield* scoreMessages, 1)
+      }))
+
+    it.effect("in a batch, such an envelope is invalid at its index with its problems; the others are sent", () =>
+      Effect.gen(function*() {
+        const before = yield* scoreMessages
+        const jobs = [guideExample(), { ...guideExample(), payload: { action: "compute_collectability" } }]
+        const answer = yield* post("/v1/jobs/score_collectability/batch", JSON.stringify({ jobs }), "application/json")
+        assert.strictEqual(answer.status, 200)
+        assert.deepStrictEqual([answer.json.created, answer.json.invalid], [1, 1])
+        assert.deepStrictEqual(answer.json.results[0], {
+          index: 0,
+          status: "invalid",
+          problems: [{ field: "payload.action", problem: `Expected "compute_collectability", actual "score_collectability"` }]
+        })
+        assert.strictEqual(yield* scoreMessages, before + 1)
+      }))
+
+    it.effect("a POST body that is not sent as JSON is a 415 saying so, whatever the endpoint", () =>
+      Effect.gen(function*() {
+        const body = JSON.stringify(job())
+        for (const [path, type] of [
+          ["/v1/jobs/probe_main", "text/plain"],
+          ["/v1/jobs/probe_main", undefined],
+          ["/v1/jobs/probe_main/batch", "application/x-www-form-urlencoded"],
+          ["/v1/dead-letters/1/replay", "text/csv"]
+        ] as const) {
+          const answer = yield* post(path, body, type)
+          assert.deepStrictEqual([path, answer.status, answer.json._tag], [path, 415, "UnsupportedMediaType"])
+          assert.include(answer.json.message, "application/json")
+        }
+        const withCharset = yield* post("/v1/jobs/probe_main", body, "application/json; charset=utf-8")
+        assert.strictEqual(withCharset.status, 202)
+        const unknownRoute = yield* post("/v1/nowhere", body, "text/plain")
+        assert.strictEqual(unknownRoute.status, 404)
+      }))
+
+    it.effect("an import job whose file_path climbs out of its place is a 422 before anything reads it", () =>
+      Effect.gen(function*() {
+        const importJob = (file_path: string) =>
+          JSON.stringify(job({ entity_type: "batch", payload: { file_path, source: "upload" } }))
+        for (const [path, problem] of [
+          ["uploads/../../etc/passwd", "must not hold a . or .. segment"],
+          ["../secrets.csv", "must not hold a . or .. segment"],
+          ["/etc/passwd", "must be relative to the bucket (no leading /)"],
+          ["uploads\\..\\x.csv", "must not hold a backslash or a control character"],
+          ["uploads/x.csv\u0000.txt", "must not hold a backslash or a control character"],
+          ["uploads//x.csv", "must not hold an empty segment (//)"]
+        ] as const) {
+          const answer = yield* post("/v1/jobs/ingest_raw", importJob(path), "application/json")
+          assert.deepStrictEqual([path, answer.status, answer.json.problems], [path, 422, [{ field: "payload.file_path", problem }]])
+        }
+        assert.strictEqual(yield* count(`SELECT count(*) AS n FROM pgmq.q_ingest_raw`), 0)
+        const fine = yield* post("/v1/jobs/ingest_raw", importJob(`uploads/${"0".repeat(64)}.csv`), "application/json")
+        assert.strictEqual(fine.status, 202)
+      }))
+
+    it.effect("names, ids and filters with SQL in them are only ever values: 404, 400 or nothing found", () =>
+      Effect.gen(function*() {
+        const queuesBefore = yield* count(`SELECT count(*) AS n FROM pgmq.list_queues()`)
+        const injected = encodeURIComponent("probe_main'; DROP TABLE workers.job_requests; --")
+        const queue = yield* raw(`/v1/queues/${injected}`, { headers: authorized() })
+        assert.deepStrictEqual([queue.status, queue.json._tag], [404, "NotFound"])
+        const enqueue = yield* post(`/v1/jobs/${injected}`, JSON.stringify(job()), "application/json")
+        assert.strictEqual(enqueue.status, 404)
+        const status = yield* raw(`/v1/jobs/${encodeURIComponent("1' OR '1'='1")}`, { headers: authorized() })
+        assert.strictEqual(status.status, 400)
+        const filter = encodeURIComponent("x' OR 1=1 --")
+        const deadLetters = yield* raw(`/v1/dead-letters?source_queue=${filter}&reason=${filter}`, { headers: authorized() })
+        assert.deepStrictEqual([deadLetters.status, deadLetters.json.dead_letters], [200, []])
+        const history = yield* raw(`/v1/queues/history?hours=${encodeURIComponent("1; SELECT pg_sleep(10)")}`, { headers: authorized() })
+        assert.strictEqual(history.status, 400)
+        assert.strictEqual(yield* count(`SELECT count(*) AS n FROM pgmq.list_queues()`), queuesBefore)
+        assert.strictEqual(yield* count(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'job_requests'`), 1)
+      }))
+
+    it.effect("headers over 16 KB are refused by the server with 431, the key or not", () =>
+      Effect.gen(function*() {
+        const oversized = yield* raw("/v1/queues", { headers: authorized({ "x-padding": "a".repeat(32 * 1024) }) })
+        assert.strictEqual(oversized.status, 431)
+        const after = yield* raw("/v1/queues", { headers: authorized() })
+        assert.strictEqual(after.status, 200)
+      }))
+
+    it.effect("a body nested deeper than 64 levels is a 400 saying so, not a 500", () =>
+      Effect.gen(function*() {
+        const deep = (levels: number) => `${"{\"a\":".repeat(levels)}1${"}".repeat(levels)}`
+        const nested = (levels: number) => JSON.stringify(job()).replace(`{"action":"record"}`, deep(levels))
+        // 20 KB of nesting inside a payload: JSON.stringify overflows its stack long before.
+        const refused = yield* post("/v1/jobs/probe_main", nested(4000), "application/json")
+        assert.strictEqual(refused.status, 400)
+        assert.include(refused.json.message, "deeper than 64 levels")
+        const arrays = yield* post("/v1/jobs/probe_main/batch", `{"jobs":[${"[".repeat(5000)}${"]".repeat(5000)}]}`, "application/json")
+        assert.strictEqual(arrays.status, 400)
+        // The envelope and its payload are two levels: 62 more make 64, the most there may be.
+        const extra = (levels: number) => JSON.stringify(job()).replace(`{"action":"record"}`, `{"action":"record","extra":${deep(levels)}}`)
+        assert.strictEqual((yield* post("/v1/jobs/probe_main", extra(62), "application/json")).status, 202)
+        assert.strictEqual((yield* post("/v1/jobs/probe_main", extra(63), "application/json")).status, 400)
+      }))
+  })
 })

@@ -43,6 +43,16 @@ interface BatchRow {
   readonly errors: ReadonlyArray<{ code: string; message: string }>
 }
 
+/** An import job of the file at `filePath`, whatever is there. */
+const importOf = (name: string, filePath: string) =>
+  Envelope.make({
+    org_id: ORG,
+    idempotency_key: `import:${name}`,
+    entity_type: "batch",
+    entity_id: name,
+    payload: { file_path: filePath, source: "upload" }
+  })
+
 const batch = (id: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.map(
@@ -114,13 +124,7 @@ describe("import workers", () => {
     withDatabase(Effect.gen(function*() {
       yield* Layer.build(serviceWorker("ingest"))
       const pgmq = yield* PgmqQueue
-      const missing = Envelope.make({
-        org_id: ORG,
-        idempotency_key: "import:missing",
-        entity_type: "batch",
-        entity_id: "missing",
-        payload: { file_path: `uploads/${"0".repeat(64)}.csv`, source: "upload" }
-      })
+      const missing = importOf("missing", `uploads/${"0".repeat(64)}.csv`)
       yield* pgmq.send(INGEST, Envelope.encode(missing))
       yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1))
       const [dead] = yield* deadLetters
@@ -130,5 +134,18 @@ describe("import workers", () => {
       const noCase = yield* finished(yield* importFile(INGEST, "plaintiff_name,judgment_date\nX,01/01/2020\n", "upload"))
       assert.strictEqual(noCase.status, "failed")
       assert.include(noCase.errors[0]!.message, "missing required columns: judgment_amount, current_balance_due")
+    })), 60_000)
+
+  it.live("a file_path that climbs out of its place, sent straight to the queue, is dead-lettered as invalid_payload", () =>
+    withDatabase(Effect.gen(function*() {
+      yield* Layer.build(serviceWorker("ingest"))
+      const pgmq = yield* PgmqQueue
+      const traversal = importOf("traversal", "uploads/../../other-bucket/secrets.csv")
+      yield* pgmq.send(INGEST, Envelope.encode(traversal))
+      yield* eventually(Effect.map(deadLetters, (rows) => rows.length === 1))
+      const [dead] = yield* deadLetters
+      assert.strictEqual(dead!.reason, "invalid_payload")
+      assert.include(dead!.error.message, "payload.file_path must not hold a . or .. segment")
+      assert.isUndefined(yield* batch(traversal.job_id))
     })), 60_000)
 })

@@ -7,6 +7,7 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { InvalidEnvelope } from "../envelope/index.js"
+import { InvalidPayload } from "../runtime/index.js"
 import {
   BadRequest,
   Conflict,
@@ -124,7 +125,13 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
       .addError(NotFound)
       .addError(Conflict)
       .addError(InvalidEnvelope, { status: 422 })
+      .addError(InvalidPayload, { status: 422 })
       .annotate(OpenApi.Summary, "Enqueue a job (idempotent by org_id and idempotency_key)")
+      .annotate(
+        OpenApi.Description,
+        "422 InvalidEnvelope when the envelope is not one; 422 InvalidPayload when its payload is not what the " +
+          "queue's service accepts (each problem names its field, `payload.<field>`, as the worker would)"
+      )
   )
   .add(
     HttpApiEndpoint.post("enqueueBatch", "/v1/jobs/:queue/batch")

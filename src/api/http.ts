@@ -14,7 +14,8 @@ import {
   MalformedBody,
   NotFound,
   PayloadTooLarge,
-  ServiceUnavailable
+  ServiceUnavailable,
+  UnsupportedMediaType
 } from "./errors.js"
 import { routeOf } from "./routes.js"
 
@@ -54,6 +55,24 @@ const tooLarge = (limit: number) =>
   json(PayloadTooLarge, new PayloadTooLarge({ message: `request body larger than ${limit} bytes`, limit_bytes: limit }), 413)
 
 const malformed = (message: string) => json(MalformedBody, new MalformedBody({ message }), 400)
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+/** A POST to an endpoint that reads JSON (every one but uploads) must say its body is JSON. */
+const notJson = (request: HttpServerRequest.HttpServerRequest, path: string) => {
+  if (request.method !== "POST" || path === UPLOAD_PATH || routeOf(request.method, path) === "unmatched") return undefined
+  const type = request.headers["content-type"]
+  if (type !== undefined && JSON_TYPE.test(type)) return undefined
+  return json(
+    UnsupportedMediaType,
+    new UnsupportedMediaType({
+      message: `the request body must be JSON, sent with content-type: application/json (${
+        type === undefined ? "no content-type was given" : `not ${type.slice(0, 100)}`
+      })`
+    }),
+    415
+  )
+}
 
 /**
  * What the endpoints could not answer themselves, as the API's JSON errors: no route (404), a
@@ -142,8 +161,9 @@ export const apiMiddleware = (options: Limits) => (app: HttpApp.Default): HttpAp
 
 /**
  * Around every request (outside the API): CORS (preflights answered here), the body size limit,
- * the trace id (`X-Trace-Id`), and one log line with method, path, status, duration and trace id.
- * Never the query string or a header, so never the API key.
+ * the JSON content type of POST bodies (415 otherwise), the trace id (`X-Trace-Id`), and one log
+ * line with method, path, status, duration and trace id. Never the query string or a header, so
+ * never the API key.
  */
 export const serverMiddleware = (options: HttpOptions) => {
   const corsPolicy = cors(options.corsOrigins)
@@ -177,7 +197,7 @@ export const serverMiddleware = (options: HttpOptions) => {
       // Answered here, before the API: the response is returned rather than sent by the app.
       const early = corsPolicy.enabled ? corsPolicy.preflight(request) : undefined
       const declared = Number(request.headers["content-length"] ?? 0)
-      const immediate = early ?? (Number.isFinite(declared) && declared > limit ? tooLarge(limit) : undefined)
+      const immediate = early ?? (Number.isFinite(declared) && declared > limit ? tooLarge(limit) : notJson(request, path))
       if (immediate !== undefined) {
         const response = decorate(immediate)
         yield* log(response.status)

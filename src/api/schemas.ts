@@ -58,11 +58,30 @@ export class DatabaseUnhealthy extends Schema.TaggedError<DatabaseUnhealthy>()(
 // ---------------------------------------------------------------------------------------------
 // jobs
 
+/** How deep a job's JSON may nest: far more than any payload needs, far less than what breaks JSON.stringify. */
+export const MAX_JSON_DEPTH = 64
+
+/** Whether `value` nests at most `limit` arrays and objects deep (counted without recursion). */
+const nestsAtMost = (value: unknown, limit: number) => {
+  const pending: Array<readonly [unknown, number]> = [[value, 0]]
+  while (pending.length > 0) {
+    const [next, depth] = pending.pop()!
+    if (typeof next !== "object" || next === null) continue
+    if (depth + 1 > limit) return false
+    for (const child of Array.isArray(next) ? next : Object.values(next)) pending.push([child, depth + 1])
+  }
+  return true
+}
+
 /**
- * The request body of an enqueue: any JSON, decoded by the handler so that every field problem
- * can be listed (422). Documented as the envelope.
+ * The request body of an enqueue: any JSON no deeper than MAX_JSON_DEPTH (deeper is a 400),
+ * decoded by the handler so that every field problem can be listed (422). Documented as the envelope.
  */
-export const EnvelopeBody = Schema.Unknown.annotations({
+export const EnvelopeBody = Schema.Unknown.pipe(
+  Schema.filter((body) => nestsAtMost(body, MAX_JSON_DEPTH), {
+    message: () => `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`
+  })
+).annotations({
   identifier: "JobEnvelopeInput",
   description: "A job envelope; job_id, trace_id, attempt and created_at are filled when absent.",
   jsonSchema: JSONSchema.make(Schema.encodedSchema(JobEnvelope))

@@ -45,6 +45,18 @@ const problemsOf = (error: ParseResult.ParseError) =>
   }))
 
 /**
+ * What is wrong with a payload for `schema`, as the worker would dead-letter it (`payload.<field>`):
+ * nothing when it decodes. The API checks enqueued payloads with it.
+ */
+export const payloadProblems = <Payload, Encoded>(schema: Schema.Schema<Payload, Encoded>) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  return (payload: unknown): InvalidPayload["problems"] => {
+    const decoded = decode(payload)
+    return Either.isLeft(decoded) ? problemsOf(decoded.left) : []
+  }
+}
+
+/**
  * A handler for payloads of `schema`: a payload that does not decode is `InvalidPayload`. The
  * schema must decode synchronously (no effectful transformations): it runs for every job.
  */

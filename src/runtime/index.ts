@@ -14,7 +14,15 @@ import * as Worker from "./Worker.js"
 import type { WorkerIdentity } from "./WorkerIdentity.js"
 
 export * from "./errors.js"
-export { type Delivery, type Job, JobHandler, make as makeJobHandler, noWrites, type Writes } from "./JobHandler.js"
+export {
+  type Delivery,
+  type Job,
+  JobHandler,
+  make as makeJobHandler,
+  noWrites,
+  payloadProblems,
+  type Writes
+} from "./JobHandler.js"
 export { WorkerIdentity } from "./WorkerIdentity.js"
 
 /**

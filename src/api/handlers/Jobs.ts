@@ -3,6 +3,8 @@ import { Effect, Either, Option } from "effect"
 import * as Envelope from "../../envelope/index.js"
 import { JobRequests } from "../../jobs/JobRequests.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
+import { InvalidPayload } from "../../runtime/index.js"
+import { payloadProblemsFor } from "../../services/index.js"
 import { Api } from "../Api.js"
 import { Conflict, NotFound } from "../errors.js"
 import { BatchEnqueued, type BatchItemResult, JobAccepted, JobAlreadyEnqueued, JobStatus } from "../schemas.js"
@@ -26,6 +28,9 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
         Effect.gen(function*() {
           const queue = yield* directory.resolve(path.queue, { forJobs: true })
           const envelope = yield* Envelope.decode(withTraceId(payload, yield* traceIdAsUuid))
+          // Refused now rather than dead-lettered by the worker later.
+          const problems = payloadProblemsFor(queue)(envelope.payload)
+          if (problems.length > 0) return yield* new InvalidPayload({ problems })
           const began = performance.now()
           // Its spans join the envelope's trace: the request's when the caller gave no trace_id.
           const result = yield* Envelope.TraceLink.inTraceOf(envelope, jobs.enqueue(queue, envelope))
@@ -49,7 +54,12 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
         Effect.gen(function*() {
           const queue = yield* directory.resolve(path.queue, { forJobs: true })
           const traceId = yield* traceIdAsUuid
-          const decoded = payload.jobs.map((body) => Envelope.decodeEither(withTraceId(body, traceId)))
+          const check = payloadProblemsFor(queue)
+          const decoded = payload.jobs.map((body) =>
+            Either.flatMap(Envelope.decodeEither(withTraceId(body, traceId)), (envelope) => {
+              const problems = check(envelope.payload)
+              return problems.length === 0 ? Either.right(envelope) : Either.left({ problems })
+            }))
           const valid = decoded.flatMap((result, index) => (Either.isRight(result) ? [{ index, envelope: result.right }] : []))
           const outcomes = yield* jobs.enqueueMany(queue, valid.map((v) => v.envelope))
           const enqueued = new Map(valid.map(({ index }, i) => [index, outcomes[i]!] as const))

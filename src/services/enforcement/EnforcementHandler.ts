@@ -26,26 +26,10 @@ import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { queueName } from "../../queue/QueueName.js"
 import { JobHandler, type Job, makeJobHandler, Permanent, Retryable, type Writes } from "../../runtime/index.js"
+import { EnforcementPayload } from "./payload.js"
 
 const DRAFT_QUEUE = queueName("enforcement_draft")
 
-const JudgmentIds = Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1))
-
-/** `enforcement_*` jobs: plan a judgment (or a plaintiff's), or draft one document of a planned task. */
-export const EnforcementPayload = Schema.Union(
-  Schema.Struct({
-    action: Schema.Literal("plan"),
-    judgment_ids: Schema.optional(JudgmentIds),
-    /** Set by the score worker: the score the plan follows. */
-    score_version: Schema.optional(Schema.String),
-    tier: Schema.optional(Schema.String)
-  }),
-  Schema.Struct({
-    action: Schema.Literal("draft"),
-    task_id: Schema.UUID,
-    kind: Schema.Literal("information_subpoena", "cover_letter", "attorney_summary")
-  })
-)
 type EnforcementPayload = typeof EnforcementPayload.Type
 type PlanPayload = Extract<EnforcementPayload, { readonly action: "plan" }>
 type DraftPayload = Extract<EnforcementPayload, { readonly action: "draft" }>

@@ -1,4 +1,4 @@
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { type Batch, ImportBatches, Importer, type Layout } from "../../domain/imports/index.js"
 import * as Envelope from "../../envelope/index.js"
 import { JobRequests } from "../../jobs/JobRequests.js"
@@ -6,15 +6,7 @@ import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { queueName } from "../../queue/QueueName.js"
 import { JobHandler, makeJobHandler, Permanent, Retryable } from "../../runtime/index.js"
-
-/** An import job: the file to read and where its rows come from. */
-export const ImportPayload = Schema.Struct({
-  file_path: Schema.String.pipe(Schema.minLength(1)),
-  /** Part of every judgment's natural key: re-importing from the same source updates, not duplicates. */
-  source: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
-  /** The data rows the producer counted; a different count marks the batch `partial`. */
-  row_count: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
-})
+import { ImportPayload } from "./payload.js"
 
 const SCORE_QUEUE = queueName("score_collectability")
 

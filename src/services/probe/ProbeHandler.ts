@@ -1,33 +1,12 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { JobHandler, makeJobHandler, noWrites, Permanent, Retryable } from "../../runtime/index.js"
+import { ProbePayload } from "./payload.js"
 
 /**
  * The probe service: a diagnostic worker for smoke tests, benchmarks and the runtime's own tests.
  * It is never deployed with real queues: it consumes only `probe_*` queues, which nothing else uses.
  */
-export const ProbePayload = Schema.Union(
-  Schema.Struct({ action: Schema.Literal("noop") }),
-  /** Records the job's effect in `workers.probe_effects`, committed with the acknowledgement. */
-  Schema.Struct({
-    action: Schema.Literal("record"),
-    sleep_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000))),
-    /** Sleep on the first delivery only (a job that is slow until another worker takes it over). */
-    sleep_first_delivery_only: Schema.optional(Schema.Boolean),
-    /** On the first delivery, the writes wait this long inside the acknowledging transaction. */
-    hold_commit_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000)))
-  }),
-  /** Fails `times` deliveries (retryable) or every delivery (permanent), then records. */
-  Schema.Struct({
-    action: Schema.Literal("fail"),
-    kind: Schema.Literal("retryable", "permanent", "defect"),
-    times: Schema.optional(Schema.Int.pipe(Schema.positive()))
-  }),
-  /** Kills the process mid-job: a poison message. */
-  Schema.Struct({ action: Schema.Literal("crash") })
-)
-export type ProbePayload = typeof ProbePayload.Type
-
 export const ProbeHandlerLive = Layer.effect(
   JobHandler,
   Effect.gen(function*() {

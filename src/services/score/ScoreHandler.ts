@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Clock, Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { type ScoreResult, ScoreRepository, scoreJudgment } from "../../domain/collectability/index.js"
 import { PlanQueries } from "../../domain/enforcement/index.js"
 import * as Envelope from "../../envelope/index.js"
@@ -8,12 +8,7 @@ import { PgmqQueue } from "../../queue/PgmqQueue.js"
 import { QueueDirectory } from "../../queue/QueueDirectory.js"
 import { queueName } from "../../queue/QueueName.js"
 import { JobHandler, makeJobHandler, Permanent } from "../../runtime/index.js"
-
-/** `score_collectability` jobs: for a plaintiff (all or some of its judgments) or one judgment. */
-export const ScorePayload = Schema.Struct({
-  action: Schema.Literal("compute_collectability"),
-  judgment_ids: Schema.optional(Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)))
-})
+import { ScorePayload } from "./payload.js"
 
 const PLAN_QUEUE = queueName("enforcement_plan")
 
