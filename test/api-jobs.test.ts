@@ -7,6 +7,7 @@ import { PgmqQueue } from "../src/queue/PgmqQueue.js"
 import { queueName } from "../src/queue/QueueName.js"
 import * as ApiTest from "./support/api.js"
 import { authorized, raw } from "./support/api.js"
+import { deadLetter } from "./support/deadLetters.js"
 import { count, envelope, eventually, ORG, PROBE_QUEUE, probeWorker, recordedAlerts } from "./support/runtime.js"
 
 const job = (overrides: Record<string, unknown> = {}) => ({
@@ -427,7 +428,8 @@ describe("API: jobs", () => {
           ["../secrets.csv", "must not hold a . or .. segment"],
           ["/etc/passwd", "must be relative to the bucket (no leading /)"],
           ["uploads\\..\\x.csv", "must not hold a backslash or a control character"],
-          ["uploads/x.csv\u0000.txt", "must not hold a backslash or a control character"],
+          ["uploads/x.csv\u0007.txt", "must not hold a backslash or a control character"],
+          ["uploads/x.csv\u0000.txt", "must not contain the NUL character (\\u0000): Postgres cannot store it"],
           ["uploads//x.csv", "must not hold an empty segment (//)"]
         ] as const) {
           const answer = yield* post("/v1/jobs/ingest_raw", importJob(path), "application/json")
@@ -455,6 +457,20 @@ describe("API: jobs", () => {
         assert.strictEqual(history.status, 400)
         assert.strictEqual(yield* count(`SELECT count(*) AS n FROM pgmq.list_queues()`), queuesBefore)
         assert.strictEqual(yield* count(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'job_requests'`), 1)
+      }))
+
+    it.effect("a NUL character, which Postgres cannot store, is a 422 naming its field in a job and a 400 elsewhere", () =>
+      Effect.gen(function*() {
+        const withNul = JSON.stringify(job({ idempotency_key: "a\u0000b", payload: { action: "record", note: { "k\u0000": 1 } } }))
+        const answer = yield* post("/v1/jobs/probe_main", withNul, "application/json")
+        assert.strictEqual(answer.status, 422)
+        assert.deepStrictEqual(answer.json.problems.map((p: { field: string }) => p.field), ["idempotency_key", "payload.note.k\u0000"])
+        const inBatch = yield* post("/v1/jobs/probe_main/batch", `{"jobs":[${withNul}]}`, "application/json")
+        assert.deepStrictEqual([inBatch.status, inBatch.json.invalid], [200, 1])
+        const { id } = yield* deadLetter()
+        const replay = yield* post(`/v1/dead-letters/${id}/replay`, JSON.stringify({ replayed_by: "ops\u0000", reason: "x" }), "application/json")
+        assert.deepStrictEqual([replay.status, replay.json._tag], [400, "MalformedBody"])
+        assert.include(replay.json.message, "NUL")
       }))
 
     it.effect("headers over 16 KB are refused by the server with 431, the key or not", () =>

@@ -56,6 +56,13 @@ const tooLarge = (limit: number) =>
 
 const malformed = (message: string) => json(MalformedBody, new MalformedBody({ message }), 400)
 
+/** invalid byte sequence (a NUL in text), untranslatable character (\u0000 in jsonb). */
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"])
+const sqlStateOf = (error: SqlError) => {
+  const cause = error.cause as { readonly code?: unknown } | undefined
+  return typeof cause?.code === "string" ? cause.code : ""
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
 /** A POST to an endpoint that reads JSON (every one but uploads) must say its body is JSON. */
@@ -96,6 +103,9 @@ const errorResponse = (cause: Cause.Cause<unknown>, limit: number, traceId: stri
       return error.reason === "Parse" || error.reason === "InternalError"
         ? malformed("multipart body could not be parsed")
         : tooLarge(limit)
+    }
+    if (error instanceof SqlError && UNSTORABLE_TEXT.has(sqlStateOf(error))) {
+      return malformed("the request holds text Postgres cannot store (the NUL character, \\u0000)")
     }
     if (error instanceof SqlError && /acquire connection|connect/i.test(error.message)) {
       yield* Effect.logError("database unavailable", cause)

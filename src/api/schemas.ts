@@ -9,7 +9,7 @@ import {
   type ReplayRecord
 } from "../deadletter/DeadLetters.js"
 import { type Batch, BatchStatuses } from "../domain/imports/index.js"
-import { JobEnvelope } from "../envelope/index.js"
+import { JobEnvelope, MAX_JSON_DEPTH, nestsAtMost } from "../envelope/index.js"
 import { JobStates } from "../jobs/JobRequests.js"
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -57,21 +57,6 @@ export class DatabaseUnhealthy extends Schema.TaggedError<DatabaseUnhealthy>()(
 
 // ---------------------------------------------------------------------------------------------
 // jobs
-
-/** How deep a job's JSON may nest: far more than any payload needs, far less than what breaks JSON.stringify. */
-export const MAX_JSON_DEPTH = 64
-
-/** Whether `value` nests at most `limit` arrays and objects deep (counted without recursion). */
-const nestsAtMost = (value: unknown, limit: number) => {
-  const pending: Array<readonly [unknown, number]> = [[value, 0]]
-  while (pending.length > 0) {
-    const [next, depth] = pending.pop()!
-    if (typeof next !== "object" || next === null) continue
-    if (depth + 1 > limit) return false
-    for (const child of Array.isArray(next) ? next : Object.values(next)) pending.push([child, depth + 1])
-  }
-  return true
-}
 
 /**
  * The request body of an enqueue: any JSON no deeper than MAX_JSON_DEPTH (deeper is a 400),

@@ -1,4 +1,5 @@
 import { Effect, Schema } from "effect"
+import { MAX_JSON_DEPTH, nestsAtMost } from "../envelope/index.js"
 import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { type MessageId, PgmqQueue, type QueueMessage } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
@@ -46,6 +47,12 @@ export interface DeadLetterInput {
   readonly error: ErrorInfo
 }
 
+/**
+ * Marks a dead letter whose original was too deep to copy (JSON.stringify would overflow): the
+ * record says where the message is kept instead (the source queue's archive), and it is not replayed.
+ */
+export const TOO_DEEP = "original_too_deep"
+
 const stringField = (message: unknown, field: string) =>
   typeof message === "object" && message !== null && field in message &&
     typeof (message as Record<string, unknown>)[field] === "string"
@@ -69,7 +76,9 @@ export class DeadLetter extends Effect.Service<DeadLetter>()("deadletter/DeadLet
       trace_id: stringField(input.message.message, "trace_id"),
       worker_id: identity.workerId,
       dead_lettered_at: at.toISOString(),
-      original: input.message.message
+      original: nestsAtMost(input.message.message)
+        ? input.message.message
+        : { [TOO_DEEP]: `nested deeper than ${MAX_JSON_DEPTH} levels: kept as sent in pgmq.a_${input.queue}, msg_id ${input.message.msgId}` }
     })
 
     const sendAll = Effect.fn("DeadLetter.sendAll")(function*(inputs: ReadonlyArray<DeadLetterInput>) {

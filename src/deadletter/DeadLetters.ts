@@ -4,7 +4,7 @@ import { DEAD_LETTER_QUEUE } from "../queue/catalog.js"
 import { type MessageFilter, type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import { QueueDirectory } from "../queue/QueueDirectory.js"
 import type { QueueName } from "../queue/QueueName.js"
-import { DeadLetterRecord } from "./DeadLetter.js"
+import { DeadLetterRecord, TOO_DEEP } from "./DeadLetter.js"
 
 /** A dead-letter record as stored, read leniently: a reason added later must not hide it. */
 export const StoredRecord = Schema.Struct({ ...DeadLetterRecord.fields, reason: Schema.String })
@@ -273,6 +273,10 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("deadletter/DeadL
       Effect.gen(function*() {
         const record = Option.getOrUndefined(decodeRecord(message))
         if (record === undefined) return yield* new NotReplayable({ id, why: "it is not a dead-letter record" })
+        const original = record.original
+        if (typeof original === "object" && original !== null && TOO_DEEP in original) {
+          return yield* new NotReplayable({ id, why: `its original was not copied: ${String((original as Record<string, unknown>)[TOO_DEEP])}` })
+        }
         const queue = yield* directory.resolve(record.source_queue, { forJobs: true }).pipe(
           Effect.catchTag("UnknownQueue", () =>
             new NotReplayable({ id, why: `its source queue '${record.source_queue}' does not exist` }))

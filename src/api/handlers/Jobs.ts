@@ -19,6 +19,16 @@ const withTraceId = (body: unknown, traceId: Option.Option<string>) =>
     ? { ...body, trace_id: traceId.value }
     : body
 
+/** An envelope with a NUL anywhere, which Postgres cannot store, is refused like any other problem. */
+const storable = (body: unknown): Either.Either<unknown, Envelope.InvalidEnvelope> => {
+  const fields = Envelope.fieldsWithNul(body)
+  return fields.length === 0
+    ? Either.right(body)
+    : Either.left(new Envelope.InvalidEnvelope({
+      problems: fields.map((field) => ({ field, problem: "must not contain the NUL character (\\u0000): Postgres cannot store it" }))
+    }))
+}
+
 export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
   Effect.gen(function*() {
     const jobs = yield* JobRequests
@@ -27,7 +37,7 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
       .handle("enqueue", ({ path, payload }) =>
         Effect.gen(function*() {
           const queue = yield* directory.resolve(path.queue, { forJobs: true })
-          const envelope = yield* Envelope.decode(withTraceId(payload, yield* traceIdAsUuid))
+          const envelope = yield* Envelope.decode(withTraceId(yield* storable(payload), yield* traceIdAsUuid))
           // Refused now rather than dead-lettered by the worker later.
           const problems = payloadProblemsFor(queue)(envelope.payload)
           if (problems.length > 0) return yield* new InvalidPayload({ problems })
@@ -56,10 +66,13 @@ export const JobsLive = HttpApiBuilder.group(Api, "jobs", (handlers) =>
           const traceId = yield* traceIdAsUuid
           const check = payloadProblemsFor(queue)
           const decoded = payload.jobs.map((body) =>
-            Either.flatMap(Envelope.decodeEither(withTraceId(body, traceId)), (envelope) => {
-              const problems = check(envelope.payload)
-              return problems.length === 0 ? Either.right(envelope) : Either.left({ problems })
-            }))
+            Either.flatMap(
+              Either.flatMap(storable(body), (body) => Envelope.decodeEither(withTraceId(body, traceId))),
+              (envelope) => {
+                const problems = check(envelope.payload)
+                return problems.length === 0 ? Either.right(envelope) : Either.left({ problems })
+              }
+            ))
           const valid = decoded.flatMap((result, index) => (Either.isRight(result) ? [{ index, envelope: result.right }] : []))
           const outcomes = yield* jobs.enqueueMany(queue, valid.map((v) => v.envelope))
           const enqueued = new Map(valid.map(({ index }, i) => [index, outcomes[i]!] as const))
