@@ -250,3 +250,18 @@ describe("a Postgres restart in the middle of a group commit", () => {
       }).pipe(Effect.scoped), 120_000)
   }
 })
+
+describe("slow writes", () => {
+  it.live("jobs whose writes together outlast the visibility timeout commit in several groups, each on its first delivery", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        // 20 × 400 ms of writes: 8 s in one transaction, past the 3 s settle timeout; the
+        // acknowledger commits them a second's worth at a time instead of giving up on all of them.
+        yield* startWorkerOn(url, { visibilityTimeoutSeconds: 3, concurrency: 4, batchSize: 10 })
+        yield* sendRecords("slow-writes", 20, { action: "record", hold_commit_ms: 400 })
+        yield* completedOnce("slow-writes", 20)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.a_probe_main WHERE read_ct > 1"), 0)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM workers.probe_effects WHERE delivery > 1"), 0)
+        assert.strictEqual(yield* count("SELECT count(*) AS n FROM pgmq.q_dead_letter"), 0)
+      })), 90_000)
+})

@@ -108,10 +108,12 @@ export const pollByReading = <E>(
   options: PollOptions
 ) =>
   Effect.gen(function*() {
-    const deadline = (yield* Clock.currentTimeMillis) + options.maxPollSeconds * 1000
+    // On the monotonic clock: a step of the wall clock must not stretch or cut a poll.
+    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
+    const deadline = (yield* monotonicMillis) + options.maxPollSeconds * 1000
     while (true) {
       const batch = yield* read(queue, options)
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* monotonicMillis
       if (batch.length > 0 || now >= deadline) return batch
       yield* Effect.sleep(Duration.millis(Math.min(options.pollIntervalMs, deadline - now)))
     }

@@ -1,5 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Cause, Chunk, Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, Schedule } from "effect"
+import { Cause, Chunk, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, Schedule } from "effect"
 import { WorkerConfig } from "../config/index.js"
 import { DeadLetter, type DeadLetterInput } from "../deadletter/DeadLetter.js"
 import type { JobEnvelope } from "../envelope/index.js"
@@ -7,6 +7,7 @@ import { type MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import { Deliveries, type Held } from "./Deliveries.js"
 import { IdempotencyLedger } from "./IdempotencyLedger.js"
+import { monotonicMillis, monotonicMillisOf } from "./monotonic.js"
 import type { JobFailure } from "./errors.js"
 import type { Writes } from "./JobHandler.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -44,16 +45,27 @@ export type Answer = (result: SettleResult) => Effect.Effect<void>
 interface Pending {
   readonly settlement: Settlement
   readonly answer: Answer
+  /** Monotonic milliseconds when it was submitted. */
+  readonly submittedAt: number
   /** Watchdog rounds it has waited through. */
   waited: number
+  /** Of those, the last rounds in a row in which no group was settled. */
+  stalled: number
   answered: boolean
 }
 
 const MAX_GROUP = 500
+/** The share of the settle timeout a group may spend running jobs' writes before it commits. */
+const WRITES_BUDGET_SHARE = 1 / 3
 /** How often the watchdog looks for jobs waiting too long. */
 const WATCH_EVERY = Duration.seconds(1)
 /** Beyond the settle timeout, how long a job waits for the acknowledger before the watchdog answers it. */
 const ANSWER_GRACE = Duration.seconds(5)
+/**
+ * While groups are being settled, a job waits its turn (its lease kept), up to this many times that
+ * long; the limit is only for a job the acknowledger has lost track of.
+ */
+const WAIT_LIMIT_FACTOR = 10
 
 class SettleTimedOut extends Data.TaggedError("SettleTimedOut")<{ readonly after: Duration.Duration }> {
   override get message() {
@@ -89,9 +101,11 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     const deliveries = yield* Deliveries
     const config = yield* WorkerConfig
     const settleTimeout = Duration.seconds(config.visibilityTimeoutSeconds)
+    const writesBudgetMillis = Duration.toMillis(settleTimeout) * WRITES_BUDGET_SHARE
     // Twice the settle timeout: the jobs have their answer (a timeout) before the server gives up.
     const idleInTransactionTimeout = String(2 * Duration.toMillis(settleTimeout))
     const pending = yield* Queue.unbounded<Pending>()
+    const now = monotonicMillisOf(yield* Effect.clock)
     /** Settlements offered and not yet answered, so none is forgotten when the loop stops. */
     const outstanding = new Set<Pending>()
     let closed = false
@@ -104,7 +118,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         return p.answer(result)
       })
 
-    const settleGroup = (queue: QueueName, group: ReadonlyArray<Pending>) =>
+    const settleGroup = (queue: QueueName, group: ReadonlyArray<Pending>, since: number) =>
       Effect.gen(function*() {
         // Should this connection stall (the network, not the server, failing), the server ends the
         // transaction by itself instead of keeping these messages locked, and unreadable, for hours.
@@ -131,9 +145,19 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         const recorded = yield* ledger.complete(entries)
         plain.forEach((p, i) => settled(p, !recorded.has(ledger.keyOf(entries[i]!.envelope))))
 
+        // Jobs' writes run one after another: once the group has used its share of the settle
+        // timeout, the rest wait for the next group instead of making this one overrun (and be
+        // given up on, all of it) when writes are slow.
+        const deferred = new Set<Pending>()
+        let ranWrites = 0
         for (const p of fenced) {
           const s = p.settlement
           if (s._tag !== "Complete" || s.writes === undefined) continue
+          if (ranWrites > 0 && (yield* monotonicMillis) - since >= writesBudgetMillis) {
+            deferred.add(p)
+            continue
+          }
+          ranWrites++
           const writes = s.writes
           const entry = { envelope: s.envelope, queue, msgId: s.held.message.msgId }
           const exit = yield* sql.withTransaction(
@@ -143,13 +167,18 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           else results.set(p, { _tag: "WritesFailed", cause: exit.cause })
         }
 
+        // Locked by this transaction, the deferred jobs' leases were not extended meanwhile.
+        if (deferred.size > 0) {
+          yield* pgmq.extendLeases(queue, [...deferred].map((p) => p.settlement.held.message), config.visibilityTimeoutSeconds)
+        }
+
         const dead = fenced.filter((p) => p.settlement._tag === "DeadLetter")
         yield* deadLetter.sendAll(dead.map((p) => (p.settlement as Extract<Settlement, { _tag: "DeadLetter" }>).input))
         for (const p of dead) settled(p, false)
 
         yield* pgmq.archiveBatch(queue, toArchive)
-        yield* deliveries.forget(queue, fenced.map((p) => p.settlement.held.message))
-        return results
+        yield* deliveries.forget(queue, fenced.filter((p) => !deferred.has(p)).map((p) => p.settlement.held.message))
+        return { results, deferred }
       }).pipe(sql.withTransaction)
 
     /** The common case, jobs without writes: one statement, no explicit transaction. */
@@ -162,15 +191,26 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
             return { envelope: s.envelope, queue, msgId: s.held.message.msgId, readCt: s.held.message.readCt }
           })
         )
-        return new Map(group.map((p): [Pending, SettleResult] => {
+        const results = new Map(group.map((p): [Pending, SettleResult] => {
           const outcome = outcomes.get(p.settlement.held.message.msgId)
           return [p, outcome === "completed" || outcome === "duplicate"
             ? { _tag: "Settled", duplicate: outcome === "duplicate" }
             : { _tag: "LeaseLost" }]
         }))
+        return { results, deferred: new Set<Pending>() }
       })
 
     const isPlain = (p: Pending) => p.settlement._tag === "Complete" && p.settlement.writes === undefined
+
+    /** Groups settled (or failed) so far: the watchdog tells a slow acknowledger from a stalled one. */
+    let groupsSettled = 0
+    let groupsSeen = 0
+
+    /** Jobs settled per millisecond of group commit, a moving average (none measured yet: no limit). */
+    let jobsPerMilli = Number.POSITIVE_INFINITY
+
+    /** Jobs whose writes a group deferred to the next one (see `writesBudgetMillis`). */
+    const carried: Array<Pending> = []
 
     /**
      * The group being settled and when it started, with the rest of its batch: the watchdog gives
@@ -179,15 +219,32 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     let inFlight: { readonly group: ReadonlyArray<Pending>; readonly later: ReadonlyArray<Pending>; readonly since: number } | undefined
 
     const settleQueue = (queue: QueueName, group: ReadonlyArray<Pending>, later: ReadonlyArray<Pending>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (since) => {
+      Effect.flatMap(monotonicMillis, (since) => {
         const current = { group, later, since }
         recordBatchSize(group.length)
         inFlight = current
-        return (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group)).pipe(
+        return (group.every(isPlain) ? settlePlain(queue, group) : settleGroup(queue, group, since)).pipe(
           Effect.exit,
+          // A group given up on by the watchdog (interrupted) does not count as settled.
+          Effect.tap(() =>
+            Effect.sync(() => {
+              groupsSettled++
+            })
+          ),
           Effect.flatMap((exit) =>
             Exit.isSuccess(exit)
-              ? Effect.forEach(group, (p) => answer(p, exit.value.get(p) ?? { _tag: "LeaseLost" }), { discard: true })
+              ? Effect.zipRight(
+                Effect.forEach(
+                  group,
+                  (p) => exit.value.deferred.has(p) ? Effect.void : answer(p, exit.value.results.get(p) ?? { _tag: "LeaseLost" }),
+                  { discard: true }
+                ),
+                Effect.sync(() => {
+                  carried.push(...exit.value.deferred)
+                  const rate = (group.length - exit.value.deferred.size) / Math.max(1, now() - since)
+                  jobsPerMilli = Number.isFinite(jobsPerMilli) ? 0.7 * jobsPerMilli + 0.3 * rate : rate
+                })
+              )
               : Effect.logError("settling jobs failed; their messages will be delivered again", exit.cause).pipe(
                 Effect.zipRight(Effect.forEach(group, (p) => answer(p, { _tag: "CommitFailed", cause: exit.cause }), { discard: true }))
               )
@@ -198,8 +255,9 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         )
       })
 
-    const settleAll = (batch: ReadonlyArray<Pending>) => {
-      const groups = [...groupByQueue(batch)]
+    const settleAll = (taken: ReadonlyArray<Pending>) => {
+      // A job the watchdog answered (told its commit failed) is not committed after all.
+      const groups = [...groupByQueue(taken.filter((p) => !p.answered))]
       return Effect.forEach(
         groups,
         ([queue, group], i) => settleQueue(queue, group, groups.slice(i + 1).flatMap(([, rest]) => rest)),
@@ -208,10 +266,11 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     }
 
     // After the first settlement, let the other jobs that finished in the same tick queue theirs.
+    // Jobs a group deferred go first in the next one.
     const nextGroup = Effect.gen(function*() {
-      const first = yield* Queue.take(pending)
+      const first = carried.length > 0 ? carried.splice(0, MAX_GROUP) : [yield* Queue.take(pending)]
       yield* Effect.yieldNow()
-      return [first, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(pending, MAX_GROUP - 1))]
+      return [...first, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(pending, MAX_GROUP - first.length))]
     })
 
     const loop = nextGroup.pipe(
@@ -236,13 +295,14 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     /**
      * One watchdog bounds every wait, cheaper than a timer per job or per transaction: a settlement
      * running longer than the settle timeout is given up on (its jobs answered, the loop replaced,
-     * the rest of its batch handed to the new one), and a job waiting longer than that and 5 s more
-     * is answered whatever the loop is doing.
+     * the rest of its batch handed to the new one), and a job is answered whatever the loop is
+     * doing when no group has been settled for that long and 5 s more, or when it has waited ten
+     * times that.
      */
     const settleMillis = Duration.toMillis(settleTimeout)
     const patience = Math.ceil(Duration.toMillis(Duration.sum(settleTimeout, ANSWER_GRACE)) / Duration.toMillis(WATCH_EVERY))
     const watch = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* monotonicMillis
       const stuck = inFlight
       if (stuck !== undefined && now - stuck.since >= settleMillis) {
         inFlight = undefined
@@ -253,7 +313,13 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         yield* Queue.offerAll(pending, stuck.later)
         loopFiber = yield* startLoop
       }
-      const overdue = [...outstanding].filter((p) => ++p.waited > patience)
+      const stalled = groupsSettled === groupsSeen
+      groupsSeen = groupsSettled
+      const overdue: Array<Pending> = []
+      for (const p of outstanding) {
+        p.stalled = stalled ? p.stalled + 1 : 0
+        if (p.stalled > patience || ++p.waited > patience * WAIT_LIMIT_FACTOR) overdue.push(p)
+      }
       yield* Effect.forEach(overdue, (p) => answer(p, { _tag: "CommitFailed", cause: notAnswered }), { discard: true })
     })
     yield* watch.pipe(Effect.repeat(Schedule.spaced(WATCH_EVERY)), Effect.forkScoped)
@@ -265,7 +331,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
     const submit = (settlement: Settlement, answer: Answer): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (closed) return answer({ _tag: "CommitFailed", cause: stopped })
-        const p: Pending = { settlement, answer, waited: 0, answered: false }
+        const p: Pending = { settlement, answer, submittedAt: now(), waited: 0, stalled: 0, answered: false }
         outstanding.add(p)
         return Queue.offer(pending, p)
       })
@@ -278,7 +344,23 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
           Deferred.await(result)
         ))
 
-    return { settle, submit } as const
+    /**
+     * How far behind the commits are: the wait so far of the oldest settlement not yet answered, or
+     * the time the ones waiting will take at the recent commit rate (bounded by the group in flight),
+     * whichever is longer. The worker neither reads nor starts jobs while it is high.
+     */
+    const backlogMillis = () => {
+      const oldest = outstanding.values().next()
+      if (oldest.done) return 0
+      const at = now()
+      const current = inFlight
+      const rate = current === undefined
+        ? jobsPerMilli
+        : Math.min(jobsPerMilli, current.group.length / Math.max(1, at - current.since))
+      return Math.max(at - oldest.value.submittedAt, outstanding.size / rate)
+    }
+
+    return { settle, submit, backlogMillis } as const
   })
 }) {
   /**
@@ -315,7 +397,7 @@ export class Acknowledger extends Effect.Service<Acknowledger>()("runtime/Acknow
         }).pipe(Effect.catchAllCause((cause) => Effect.succeed({ _tag: "CommitFailed", cause } as const)))
       const submit = (settlement: Settlement, answer: Answer) =>
         settle(settlement).pipe(Effect.flatMap(answer), Effect.forkDaemon, Effect.asVoid)
-      return Acknowledger.make({ settle, submit })
+      return Acknowledger.make({ settle, submit, backlogMillis: () => 0 })
     })
   )
 }

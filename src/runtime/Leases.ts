@@ -1,12 +1,13 @@
-import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
+import { Duration, Effect, Schedule, type Scope } from "effect"
 import type { MessageId, PgmqQueue } from "../queue/PgmqQueue.js"
 import type { QueueName } from "../queue/QueueName.js"
 import type { Held } from "./Deliveries.js"
 import * as Metrics from "../observability/Metrics.js"
+import { monotonicMillisOf } from "./monotonic.js"
 
 export interface Leases {
   /** From now on the keeper extends this delivery's lease (a message held twice keeps its first time). */
-  readonly hold: (held: Held, now: number) => void
+  readonly hold: (held: Held) => void
   /** The delivery is settled or handed back: no more extensions. */
   readonly drop: (held: Held) => void
   /** Every delivery held, in no particular order. */
@@ -30,13 +31,14 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
     const every = Duration.seconds(Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)))
     const everyMillis = Duration.toMillis(every)
     const byQueue = new Map<QueueName, Map<MessageId, Lease>>()
+    const now = monotonicMillisOf(yield* Effect.clock)
 
     const leases: Leases = {
-      hold: (held, now) => {
+      hold: (held) => {
         let queue = byQueue.get(held.queue)
         if (queue === undefined) byQueue.set(held.queue, queue = new Map())
         if (queue.has(held.message.msgId)) return
-        queue.set(held.message.msgId, { held, since: now })
+        queue.set(held.message.msgId, { held, since: now() })
       },
       drop: (held) => {
         const queue = byQueue.get(held.queue)
@@ -49,9 +51,9 @@ export const make = (pgmq: PgmqQueue, visibilityTimeoutSeconds: number): Effect.
     }
 
     const extend = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+      const at = now()
       for (const [queue, held] of byQueue) {
-        const due = [...held.values()].filter((lease) => now - lease.since >= everyMillis).map((lease) => lease.held.message)
+        const due = [...held.values()].filter((lease) => at - lease.since >= everyMillis).map((lease) => lease.held.message)
         if (due.length === 0) continue
         const { lost } = yield* pgmq.extendLeases(queue, due, visibilityTimeoutSeconds)
         Metrics.forQueue(queue).leasesExtended(due.length - lost.length)

@@ -11,6 +11,8 @@ export interface Taken {
   readonly envelope: Either.Either<Envelope.JobEnvelope, Envelope.InvalidEnvelope>
   readonly alreadyCompleted: boolean
   readonly history: DeliveryHistory
+  /** `performance.now()` when it was read. */
+  readonly readAt: number
 }
 
 export interface PollerDeps {
@@ -63,12 +65,14 @@ export const make = ({ config, deliver, deliveries, maxReads, pgmq, queues, room
           const histories = read.some((r) => r.message.readCt > 1)
             ? yield* deliveries.history(queue, read.map((r) => r.message))
             : undefined
+          const readAt = performance.now()
           for (const { completed, message } of read) {
             taken.push({
               held: { queue, message },
               envelope: Envelope.decodeEither(message.message),
               alreadyCompleted: completed,
-              history: histories?.get(message.msgId) ?? firstDelivery
+              history: histories?.get(message.msgId) ?? firstDelivery,
+              readAt
             })
           }
         }

@@ -32,6 +32,17 @@ const READ_AHEAD_LEASE_SHARE = 1 / 6
 /** Reads in flight at once while there is work. */
 const MAX_READS = 3
 
+/**
+ * From its enqueue to its start: the time in the queue by the database's clock (its read set `vt` to
+ * the database's now plus the visibility timeout), then the time this worker held it before starting
+ * it. The worker's wall clock, which may be skewed, plays no part.
+ */
+const queueWaitSeconds = (taken: Poller.Taken, startedAt: number, visibilityTimeoutSeconds: number) => {
+  const { enqueuedAt, vt } = taken.held.message
+  const inQueue = vt.getTime() - visibilityTimeoutSeconds * 1000 - enqueuedAt.getTime()
+  return Math.max(0, inQueue + startedAt - taken.readAt) / 1000
+}
+
 /** The tracer a program has when nobody installed one: job spans are only built for a real one. */
 const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
@@ -72,6 +83,10 @@ export const layer = (consumes: Consumes): Layer.Layer<
     const batch = Math.min(config.batchSize, capacity)
     // Jobs waiting for their commit hold messages too; beyond this many the poller waits.
     const maxSettling = Math.max(200, 4 * (capacity + config.batchSize))
+    // Nor does it read or start jobs while its commits are this far behind (`backlogMillis`): when
+    // commits are slow (slow writes, a struggling database), more jobs would only wait longer, and
+    // past the visibility timeout be given up on and run again.
+    const maxSettleBacklogMillis = (config.visibilityTimeoutSeconds * 1000) / 3
 
     const resolveQueues = consumes._tag === "Queue"
       ? Effect.succeed([consumes.queue])
@@ -148,6 +163,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
     const answer = (job: Job, attempt: number) => (result: SettleResult): Effect.Effect<void> => {
       const { held } = job.taken
       settling--
+      fill()
       wake()
       if (result._tag === "Settled") {
         leases.drop(held)
@@ -257,7 +273,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
       const began = performance.now()
       const job: Job = { taken, submitted: false, began, metrics: Metrics.forQueue(taken.held.queue) }
       job.metrics.started()
-      job.metrics.waited((Date.now() - taken.held.message.enqueuedAt.getTime()) / 1000)
+      job.metrics.waited(queueWaitSeconds(taken, began, config.visibilityTimeoutSeconds))
       running++
       started++
       if (alone) aloneRunning = true
@@ -290,9 +306,11 @@ export const layer = (consumes: Consumes): Layer.Layer<
       })
     }
 
-    /** Starts ready jobs while there are free slots (none while a suspect runs alone). */
+    const commitsKeepUp = () => acknowledger.backlogMillis() < maxSettleBacklogMillis
+
+    /** Starts ready jobs while there are free slots and commits keep up (none while a suspect runs alone). */
     const fill = () => {
-      while (!stopping && !aloneRunning && running < capacity && ready.length > 0) start(ready.shift()!, false)
+      while (!stopping && !aloneRunning && running < capacity && ready.length > 0 && commitsKeepUp()) start(ready.shift()!, false)
     }
 
     /** A suspect that would run its handler (and is not out of attempts already) must run alone. */
@@ -302,9 +320,8 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     const deliver = (taken: ReadonlyArray<Poller.Taken>) =>
       Effect.sync(() => {
-        const now = Date.now()
         for (const t of taken) {
-          leases.hold(t.held, now)
+          leases.hold(t.held)
           if (mustRunAlone(t)) suspects.push(t)
           else ready.push(t)
         }
@@ -342,7 +359,7 @@ export const layer = (consumes: Consumes): Layer.Layer<
         }
         const ahead = readAhead()
         const free = capacity + ahead - running - ready.length - reserved
-        if (settling < maxSettling && (free >= minimumRead(ahead) || (free > 0 && ready.length === 0 && reserved === 0))) {
+        if (settling < maxSettling && commitsKeepUp() && (free >= minimumRead(ahead) || (free > 0 && ready.length === 0 && reserved === 0))) {
           const wanted = Math.min(free, config.batchSize)
           reserved += wanted
           return wanted
