@@ -11,6 +11,7 @@ import {
   LoggingConfig,
   OpenAiConfig,
   OptionalCollectorConfig,
+  ProbeConfig,
   WorkerConfig
 } from "../src/config/index.js"
 
@@ -276,6 +277,20 @@ describe("CollectorConfig and DraftingConfig", () => {
       assert.deepStrictEqual(
         problems(yield* load({ ...local, OPENAI_API_KEY: "sk-test-0123456789abcdef", OPENAI_TIMEOUT: "0" }, DraftingConfig)),
         ["OPENAI_TIMEOUT: must be between 1 and 600 seconds"]
+      )
+    }))
+})
+
+describe("ProbeConfig", () => {
+  it.effect("PROBE_EXTERNAL_URL is optional and must be an http(s) URL", () =>
+    Effect.gen(function*() {
+      const off = yield* load(local, ProbeConfig)
+      assert.isTrue(Option.isNone(Context.get(Either.getOrThrow(off), ProbeConfig).externalUrl))
+      const on = yield* load({ ...local, PROBE_EXTERNAL_URL: "http://127.0.0.1:8099/effects" }, ProbeConfig)
+      assert.strictEqual(Option.getOrThrow(Context.get(Either.getOrThrow(on), ProbeConfig).externalUrl).href, "http://127.0.0.1:8099/effects")
+      assert.deepStrictEqual(
+        problems(yield* load({ ...local, PROBE_EXTERNAL_URL: "ftp://example.com/x" }, ProbeConfig)),
+        ["PROBE_EXTERNAL_URL: must be an http(s) URL"]
       )
     }))
 })

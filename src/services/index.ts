@@ -8,6 +8,7 @@ import {
   DraftingConfig,
   type InvalidConfiguration,
   LegalRulesConfig,
+  ProbeConfig,
   type StorageConfig
 } from "../config/index.js"
 import { CommsPayload } from "../jobs/Outbox.js"
@@ -27,6 +28,7 @@ export type HandlerContext =
   | CommsConfig
   | DraftingConfig
   | LegalRulesConfig
+  | ProbeConfig
 
 export interface ServiceDefinition {
   readonly name: string
@@ -96,7 +98,7 @@ export const services: Record<string, ServiceDefinition> = {
     payload: ProbePayload,
     consumes: { _tag: "Family", prefix: "probe_" },
     handler: loaded(() => import("./probe/ProbeHandler.js"), (m) => m.ProbeHandlerLive),
-    config: []
+    config: [ProbeConfig]
   }
 }
 

@@ -11,6 +11,7 @@ import {
   DraftingConfig,
   LegalRulesConfig,
   type OpenAiSettings,
+  ProbeConfig,
   StorageConfig,
   type StorageSettings,
   WorkerConfig,
@@ -74,6 +75,8 @@ export interface ServiceSettings {
   readonly comms?: Partial<CommsSettings>
   /** OpenAI drafting (the enforcement worker); none by default. */
   readonly drafting?: OpenAiSettings
+  /** Where the probe's `call_external` jobs POST; none by default. */
+  readonly probeExternalUrl?: URL
 }
 
 /**
@@ -93,6 +96,7 @@ export const serviceWorker = (
     Layer.provide(Layer.succeed(CommsConfig, commsSettings(settings.comms))),
     Layer.provide(Layer.succeed(DraftingConfig, Option.fromNullable(settings.drafting))),
     Layer.provide(Layer.succeed(LegalRulesConfig, { directory: Option.none() })),
+    Layer.provide(Layer.succeed(ProbeConfig, { externalUrl: Option.fromNullable(settings.probeExternalUrl) })),
     Layer.provide(Layer.succeed(StorageConfig, storageSettings(storage))),
     Layer.provide(Layer.succeed(WorkerConfig, workerSettings(overrides))),
     Layer.provide(Layer.succeed(WorkerIdentity, WorkerIdentity.make(service)))

@@ -10,7 +10,12 @@ export const ProbePayload = Schema.Union(
     /** Sleep on the first delivery only (a job that is slow until another worker takes it over). */
     sleep_first_delivery_only: Schema.optional(Schema.Boolean),
     /** On the first delivery, the writes wait this long inside the acknowledging transaction. */
-    hold_commit_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000)))
+    hold_commit_ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 600_000))),
+    /**
+     * Also POST the job to `PROBE_EXTERNAL_URL` (an external side effect, at least once by nature),
+     * with its `Idempotency-Key`, before the writes commit.
+     */
+    call_external: Schema.optional(Schema.Boolean)
   }),
   /** Fails `times` deliveries (retryable) or every delivery (permanent), then records. */
   Schema.Struct({
