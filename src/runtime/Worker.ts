@@ -310,7 +310,9 @@ export const layer = (consumes: Consumes): Layer.Layer<
 
     /** Starts ready jobs while there are free slots and commits keep up (none while a suspect runs alone). */
     const fill = () => {
-      while (!stopping && !aloneRunning && running < capacity && ready.length > 0 && commitsKeepUp()) start(ready.shift()!, false)
+      // Starting jobs does not change the commit backlog: one look per fill.
+      if (stopping || aloneRunning || ready.length === 0 || running >= capacity || !commitsKeepUp()) return
+      while (running < capacity && ready.length > 0) start(ready.shift()!, false)
     }
 
     /** A suspect that would run its handler (and is not out of attempts already) must run alone. */
